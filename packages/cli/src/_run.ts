@@ -1,0 +1,168 @@
+import * as nodeFs from 'node:fs'
+import {
+  type CollectorFactory,
+  ExitCode,
+  Logger,
+  type PluginContext,
+  type ProviderDefinition,
+  parseDuration,
+  parseSize,
+  RadvisorError,
+  resolveOptions,
+  Runner,
+  type RunSettings,
+  type Sink,
+  type SinkDefinition,
+  systemClock,
+  type TickStats,
+} from '@radvisor/core'
+import { repeated } from './_flags.ts'
+import { loadSink } from './_plugins.ts'
+import { sinks as builtinSinks } from './registry.ts'
+import { version } from './version.ts'
+
+/** Parsed options of `radvisor run <provider>`. */
+export type RunArgs = Record<string, string | boolean | string[] | undefined> & { _: string[] }
+
+interface SinkPlan {
+  readonly definition: SinkDefinition
+  readonly options: Record<string, unknown>
+}
+
+/** Validates everything the user typed; creates nothing. */
+async function plan(definition: ProviderDefinition, args: RunArgs, rawArgs: string[]) {
+  const text = (name: string) => (typeof args[name] === 'string' ? (args[name] as string) : undefined)
+  const settings: RunSettings = {
+    version,
+    intervalMs: parseDuration(text('interval')!, '--interval'),
+    directory: text('directory')!,
+    bufferBytes: parseSize(text('buffer')!, '--buffer'),
+    flushLog: text('flush-log') ?? null,
+    flushEveryMs: text('flush-every') ? parseDuration(text('flush-every')!, '--flush-every') : null,
+  }
+  const pollMs = parseDuration(text('poll')!, '--poll')
+  const durationMs = text('duration') ? parseDuration(text('duration')!, '--duration') : null
+  if (!settings.directory) throw new RadvisorError('cli', 'E_OPTION', 'invalid value \'\' for --directory: expected a path')
+
+  const providerRaw = Object.fromEntries(Object.keys(definition.options).map((key) => [key, optionText(args[key])]))
+  const providerOptions = resolveOptions(definition.name, definition.options, providerRaw, (key) => `--${key}`)
+
+  const sinkSpecs = [...new Set(repeated(rawArgs, 'sink'))]
+  if (sinkSpecs.length === 0) sinkSpecs.push('csvy')
+  const sinkOptions = parseSinkOptions(repeated(rawArgs, 'sink-option'))
+  const sinks: SinkPlan[] = []
+  for (const spec of sinkSpecs) {
+    const sink = await loadSink(spec)
+    const raw: Record<string, string | undefined> = { ...sinkOptions.get(sink.name) }
+    if (spec in builtinSinks) {
+      for (const key of Object.keys(sink.options)) raw[key] ??= optionText(args[`${sink.name}-${key}`])
+    }
+    sinkOptions.delete(sink.name)
+    sinks.push({ definition: sink, options: resolveOptions(sink.name, sink.options, raw) })
+  }
+  const [unused] = sinkOptions.keys()
+  if (unused !== undefined) {
+    throw new RadvisorError('cli', 'E_OPTION', `--sink-option names sink '${unused}', which is not selected with --sink`)
+  }
+  return { settings, pollMs, durationMs, providerOptions, sinks, cgroupRoot: text('cgroup-root')! }
+}
+
+function optionText(value: unknown): string | undefined {
+  if (typeof value === 'boolean') return String(value)
+  if (Array.isArray(value)) return value.at(-1)
+  return typeof value === 'string' ? value : undefined
+}
+
+function parseSinkOptions(values: string[]): Map<string, Record<string, string>> {
+  const bySink = new Map<string, Record<string, string>>()
+  for (const value of values) {
+    const match = /^([^.=]+)\.([^=]+)=(.*)$/s.exec(value)
+    if (!match) {
+      throw new RadvisorError('cli', 'E_OPTION', `invalid value '${value}' for --sink-option: expected <sink>.<key>=<value>`)
+    }
+    const [, sink, key, option] = match as unknown as [string, string, string, string]
+    bySink.set(sink, { ...bySink.get(sink), [key]: option })
+  }
+  return bySink
+}
+
+/** Collectors that read cgroups, from `@radvisor/cgroup`. */
+async function cgroupCollectors(context: PluginContext): Promise<CollectorFactory> {
+  const cgroup = await import('@radvisor/cgroup').catch(() => null)
+  if (!cgroup) throw new RadvisorError('cli', 'E_INTERNAL', 'cgroup collection is not available in this build')
+  return cgroup.createCollectorFactory({ root: context.cgroupRoot, fs: context.fs, logger: context.logger, clock: context.clock })
+}
+
+/**
+ * Runs `radvisor run <provider>` until a signal or `--duration`, then shuts down
+ * gracefully. Returns the exit code.
+ */
+export async function runProvider(definition: ProviderDefinition, args: RunArgs, rawArgs: string[]): Promise<number> {
+  const logger = new Logger(undefined, args.quiet ? 'quiet' : args.verbose ? 'verbose' : 'normal', (args.color as 'auto') ?? 'auto')
+  const planned = await plan(definition, args, rawArgs)
+  let runner: Runner | null = null
+  const context: PluginContext = {
+    logger,
+    clock: systemClock,
+    fs: nodeFs,
+    settings: planned.settings,
+    cgroupRoot: planned.cgroupRoot,
+    tickStats: () => runner?.tickStats ?? emptyStats(planned.settings.intervalMs),
+  }
+
+  logger.status('Initializing', `${definition.name} provider`)
+  const provider = await definition.create(planned.providerOptions, context)
+  await provider.init()
+  const collectors = provider.collectors ?? (await cgroupCollectors(context))
+  const sinks: Sink[] = []
+  try {
+    for (const { definition: sink, options } of planned.sinks) sinks.push(await sink.create(options, context))
+  } catch (error) {
+    await provider.close().catch(() => {})
+    throw error
+  }
+
+  runner = new Runner({
+    provider,
+    collectors,
+    sinks,
+    logger,
+    version,
+    intervalMs: planned.settings.intervalMs,
+    pollMs: planned.pollMs,
+  })
+  const active = runner
+  const finished = Promise.withResolvers<string>()
+  const onSignal = (signal: NodeJS.Signals) => finished.resolve(signal)
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  const durationTimer = planned.durationMs === null ? null : setTimeout(() => finished.resolve('duration'), planned.durationMs)
+
+  await active.start()
+  logger.status('Beginning', `collection every ${planned.settings.intervalMs}ms, polling every ${planned.pollMs}ms, to ${sinks.map((s) => s.name).join(', ')}`)
+  const reason = await finished.promise
+  if (durationTimer) clearTimeout(durationTimer)
+
+  const forceExit = (signal: NodeJS.Signals) => {
+    logger.warn(`received ${signal} during shutdown: exiting now, buffered samples may be lost`)
+    process.exit(ExitCode.usage)
+  }
+  process.on('SIGINT', forceExit)
+  process.on('SIGTERM', forceExit)
+  logger.status('Stopping', reason === 'duration' ? 'after --duration elapsed' : `on ${reason}`)
+  const summary = await active.stop()
+  logger.status('Finished', `${summary.rows} rows from ${summary.targets} targets`)
+  const { lateness, ticks, missed } = summary.stats
+  logger.debug(
+    'Punctuality',
+    `${ticks} ticks, ${missed} missed; lateness p50 ${lateness.p50.toFixed(2)}ms, p99 ${lateness.p99.toFixed(2)}ms, max ${lateness.max.toFixed(2)}ms`,
+  )
+  process.off('SIGINT', forceExit)
+  process.off('SIGTERM', forceExit)
+  return ExitCode.ok
+}
+
+function emptyStats(intervalMs: number): TickStats {
+  return { intervalMs, ticks: 0, missed: 0, lateness: { p50: 0, p99: 0, max: 0 } }
+}
+

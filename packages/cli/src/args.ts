@@ -1,0 +1,27 @@
+import type { ArgsDef } from 'citty'
+
+/** Options every `radvisor run <provider>` command takes. */
+export const runArgs = {
+  interval: { type: 'string', alias: 'i', default: '50ms', description: 'Collection interval (e.g. 50ms, 1s, 250us)' },
+  poll: { type: 'string', alias: 'p', default: '1s', description: 'How often the provider is asked what runs' },
+  directory: {
+    type: 'string',
+    alias: 'd',
+    default: '/var/log/radvisor/stats',
+    description: 'Directory for log files (created when missing)',
+  },
+  'flush-log': { type: 'string', alias: 'f', description: 'Write a CSV record of every buffer flush to this path at exit' },
+  buffer: { type: 'string', alias: 'b', default: '16MiB', description: 'Per-target buffer size (e.g. 16MiB, 64KiB, 4096)' },
+  'flush-every': { type: 'string', description: 'Write buffers to disk at least this often (default: when full)' },
+  'cgroup-root': { type: 'string', default: '/sys/fs/cgroup', description: 'Where the cgroup tree is mounted' },
+  sink: {
+    type: 'string',
+    default: 'csvy',
+    description: 'Where samples go, repeatable: a built-in sink name or a path/package exporting a sink',
+  },
+  'sink-option': { type: 'string', description: 'An option for a sink, repeatable: <sink>.<key>=<value>' },
+  duration: { type: 'string', description: 'Stop gracefully after this long (e.g. 10s, 5m)' },
+  quiet: { type: 'boolean', alias: 'q', description: 'Print only errors' },
+  verbose: { type: 'boolean', alias: 'v', description: 'Print details, and sampling punctuality at exit' },
+  color: { type: 'enum', alias: 'c', options: ['auto', 'always', 'never'], default: 'auto', description: 'Colour output' },
+} as const satisfies ArgsDef

@@ -1,0 +1,16 @@
+import type { ProviderDefinition, SinkDefinition } from '@radvisor/core'
+
+type Lazy<T> = () => Promise<{ default: T }>
+
+/** Built-in providers, loaded only when used. */
+export const providers: Record<string, Lazy<ProviderDefinition>> = {}
+
+/** Built-in sinks, loaded only when used. */
+export const sinks: Record<string, Lazy<SinkDefinition>> = {}
+
+/** Providers that have a name but no implementation in this build yet. */
+export const plannedProviders: Record<string, string> = {
+  cgroup: 'cgroups of this machine, straight from the cgroup tree',
+  docker: 'containers of the local Docker engine',
+  kubernetes: 'pods of this Kubernetes node',
+}

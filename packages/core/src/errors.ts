@@ -1,0 +1,50 @@
+/** Machine-readable error codes shared by every plugin. */
+export type ErrorCode =
+  | 'E_OPTION' // bad command-line or plugin option
+  | 'E_CONFIG' // a configuration file or environment value is wrong
+  | 'E_CONNECT' // a daemon or API server cannot be reached
+  | 'E_NOT_FOUND' // something the user named does not exist
+  | 'E_CGROUP' // cgroup tree missing or unreadable
+  | 'E_IO' // a read or write failed
+  | 'E_PROTOCOL' // an API answered something unexpected
+  | 'E_PLUGIN' // a plugin module is not valid
+  | 'E_INTERNAL'
+
+/** Exit codes radvisor uses. */
+export const ExitCode = { ok: 0, failure: 1, usage: 2 } as const
+
+/**
+ * The one error class of radvisor. It names the plugin that raised it and prints as
+ * `[radvisor] [plugin] message`.
+ */
+export class RadvisorError extends Error {
+  override readonly name = 'RadvisorError'
+  constructor(
+    /** The plugin or part that raised it (`sink-csvy`, `provider-docker`, `cli`). */
+    readonly plugin: string,
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+  }
+
+  /** Exit code for this error when it ends the process: usage errors exit 2. */
+  get exitCode(): number {
+    return this.code === 'E_OPTION' || this.code === 'E_PLUGIN' ? ExitCode.usage : ExitCode.failure
+  }
+
+  override toString(): string {
+    return `[radvisor] [${this.plugin}] ${this.message}`
+  }
+}
+
+/** A short description of any thrown value, for messages. */
+export function describeError(error: unknown): string {
+  if (error instanceof RadvisorError) return error.message
+  if (error instanceof Error) {
+    const code = (error as NodeJS.ErrnoException).code
+    return code && !error.message.includes(code) ? `${code}: ${error.message}` : error.message
+  }
+  return String(error)
+}

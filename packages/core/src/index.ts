@@ -1,0 +1,27 @@
+export { type Clock, systemClock, systemTimer, type Timer, unixNanos } from './clock.ts'
+export { describeError, type ErrorCode, ExitCode, RadvisorError } from './errors.ts'
+export type { FileSystem } from './fs.ts'
+export { LatenessHistogram } from './histogram.ts'
+export { type ColorMode, formatError, type LogOutput, Logger, memoryLogger, type Verbosity } from './logger.ts'
+export { parseDuration, parseSize, resolveOptions } from './options.ts'
+export {
+  type Collector,
+  type CollectorFactory,
+  defineProvider,
+  defineSink,
+  type OptionSpec,
+  type OptionSpecs,
+  type OptionType,
+  type PluginContext,
+  type Provider,
+  type ProviderDefinition,
+  type ResolvedOptions,
+  type RunSettings,
+  type Sink,
+  type SinkDefinition,
+} from './plugins.ts'
+export { type PoolDiff, TargetPool } from './pool.ts'
+export { Row } from './row.ts'
+export { type RunnerOptions, Runner, type RunSummary } from './runner.ts'
+export { Scheduler, type SchedulerOptions, type TickStats } from './scheduler.ts'
+export type { CgroupLocator, CollectionEvent, CollectorInfo, ColumnTypes, LogHeader, QosClass, Target } from './types.ts'

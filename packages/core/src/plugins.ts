@@ -1,0 +1,146 @@
+import type { Clock } from './clock.ts'
+import type { FileSystem } from './fs.ts'
+import type { Logger } from './logger.ts'
+import type { Row } from './row.ts'
+import type { TickStats } from './scheduler.ts'
+import type { CollectorInfo, LogHeader, Target } from './types.ts'
+
+/**
+ * Lists what runs on this machine. `poll()` answers with everything that runs now; the
+ * optional `watch()` reports pushed changes (Docker events, Kubernetes watch) so that the
+ * runner polls at once instead of waiting for the next poll.
+ */
+export interface Provider {
+  readonly name: string
+  /** Connects and checks access; throws a `RadvisorError` with a one-line reason. */
+  init(): Promise<void>
+  /** Every target that runs now. Throws on a failed poll; the runner reports and goes on. */
+  poll(): Promise<Target[]>
+  /** Starts following pushed changes; `onChange` asks the runner to poll now. */
+  watch?(onChange: () => void): void
+  /**
+   * Collectors for this provider's targets, for providers whose targets are not cgroups
+   * (test doubles, remote sources). Without it, the runner reads cgroups.
+   */
+  readonly collectors?: CollectorFactory
+  close(): Promise<void>
+}
+
+/** Samples one target. Holds its files open; `collect` reads them and fills a row. */
+export interface Collector {
+  readonly info: CollectorInfo
+  /**
+   * Samples into `row` (after `row.reset()`). Returns false when there is no row to write
+   * (a v2 cgroup whose files all read empty, or a collector that has failed). Never throws.
+   */
+  collect(row: Row): boolean
+  /** Set once the target can no longer be read (its cgroup was removed). */
+  readonly error: Error | null
+  close(): void
+}
+
+/** Opens collectors for targets. Implemented by `@radvisor/cgroup`. */
+export interface CollectorFactory {
+  /**
+   * Opens a collector for `target`, or returns null when its cgroup does not exist yet
+   * (the runner retries on the next poll). Throws for other failures.
+   */
+  open(target: Target): Collector | null
+  /** The paths tried for a target that was not found, for the warning. */
+  describe?(target: Target): string
+}
+
+/**
+ * Receives samples. Lifecycle: `open` once per target (with its header), `write` per row,
+ * `closeTarget` when the target stops, `flush` to push buffered data out, `close` at
+ * shutdown (after which nothing else is called).
+ */
+export interface Sink {
+  readonly name: string
+  open(target: Target, header: LogHeader): void | Promise<void>
+  /** Called on the tick path: must not block on I/O for long. `row` is reused after return. */
+  write(row: Row): void
+  closeTarget(target: Target): void | Promise<void>
+  flush(): void | Promise<void>
+  close(): void | Promise<void>
+}
+
+/** Run-wide settings every sink can read. */
+export interface RunSettings {
+  readonly version: string
+  readonly intervalMs: number
+  /** `-d/--directory`: where file sinks write. */
+  readonly directory: string
+  /** `-b/--buffer`: per-target buffer size in bytes. */
+  readonly bufferBytes: number
+  /** `-f/--flush-log`: where to write the flush record, if anywhere. */
+  readonly flushLog: string | null
+  /** `--flush-every`: longest time rows may stay buffered, if set. */
+  readonly flushEveryMs: number | null
+}
+
+/** What a plugin's `create` receives besides its own options. */
+export interface PluginContext {
+  readonly logger: Logger
+  readonly clock: Clock
+  readonly fs: FileSystem
+  readonly settings: RunSettings
+  /** Punctuality of the sampling loop so far. */
+  readonly tickStats: () => TickStats
+  /** The cgroup mount root (`--cgroup-root`). */
+  readonly cgroupRoot: string
+}
+
+/** Types a plugin option can have; values arrive as strings and are converted. */
+export type OptionType = 'string' | 'number' | 'boolean' | 'duration' | 'size'
+
+export interface OptionSpec {
+  readonly type: OptionType
+  readonly description: string
+  readonly default?: string
+  readonly required?: boolean
+}
+
+export type OptionSpecs = Readonly<Record<string, OptionSpec>>
+
+type OptionValue<S extends OptionSpec> = S['type'] extends 'string'
+  ? string
+  : S['type'] extends 'boolean'
+    ? boolean
+    : number
+/** The typed options a plugin receives for its option specs. */
+export type ResolvedOptions<S extends OptionSpecs> = {
+  -readonly [K in keyof S]: S[K] extends { default: string } | { required: true }
+    ? OptionValue<S[K]>
+    : OptionValue<S[K]> | undefined
+}
+
+export interface SinkDefinition<S extends OptionSpecs = OptionSpecs> {
+  readonly kind: 'sink'
+  readonly name: string
+  readonly description?: string
+  readonly options: S
+  create(options: ResolvedOptions<S>, context: PluginContext): Sink | Promise<Sink>
+}
+
+export interface ProviderDefinition<S extends OptionSpecs = OptionSpecs> {
+  readonly kind: 'provider'
+  readonly name: string
+  readonly description?: string
+  readonly options: S
+  create(options: ResolvedOptions<S>, context: PluginContext): Provider | Promise<Provider>
+}
+
+/** Declares a sink plugin. Typing only: it returns its argument. */
+export function defineSink<const S extends OptionSpecs = {}>(
+  definition: Omit<SinkDefinition<S>, 'kind' | 'options'> & { options?: S },
+): SinkDefinition<S> {
+  return { kind: 'sink', options: {} as S, ...definition }
+}
+
+/** Declares a provider plugin. Typing only: it returns its argument. */
+export function defineProvider<const S extends OptionSpecs = {}>(
+  definition: Omit<ProviderDefinition<S>, 'kind' | 'options'> & { options?: S },
+): ProviderDefinition<S> {
+  return { kind: 'provider', options: {} as S, ...definition }
+}

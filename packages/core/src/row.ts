@@ -1,0 +1,140 @@
+import type { Target } from './types.ts'
+
+const COMMA = 0x2c
+const ZERO = 0x30
+const textDecoder = new TextDecoder()
+
+/**
+ * One sample of one target, held as a CSV line of ASCII bytes plus the offsets of its
+ * cells. A collector fills it in place every tick (one `Row` per target, reused), so
+ * the per-tick path allocates nothing; sinks copy the bytes they keep.
+ *
+ * Cell 0 is always `read`, the nanosecond Unix time of the sample.
+ */
+export class Row {
+  /** The line's bytes are `line[0..length)`; no trailing newline. */
+  line: Uint8Array
+  length = 0
+  /** Number of cells written so far. */
+  cells = 0
+  /** Start and end offset (exclusive) of each cell in `line`. */
+  readonly starts: Uint32Array
+  readonly ends: Uint32Array
+
+  constructor(
+    readonly target: Target,
+    readonly columns: readonly string[],
+    capacity = 4096,
+  ) {
+    this.line = new Uint8Array(capacity)
+    this.starts = new Uint32Array(columns.length)
+    this.ends = new Uint32Array(columns.length)
+  }
+
+  /** Starts a new line. */
+  reset(): void {
+    this.length = 0
+    this.cells = 0
+  }
+
+  /** Writes the `read` cell: `unixMs` (fractional milliseconds) as 19 nanosecond digits. */
+  putTime(unixMs: number): void {
+    const ms = Math.floor(unixMs)
+    const subMs = Math.min(999_999, Math.round((unixMs - ms) * 1e6))
+    const at = this.open(19)
+    writeDigits(this.line, at, 13, ms)
+    writeDigits(this.line, at + 13, 6, subMs)
+    this.close(at + 19)
+  }
+
+  /** Writes a cell holding a non-negative integer (exact up to 2^53). */
+  putUint(value: number): void {
+    let digits = 1
+    for (let v = value; v >= 10; v = Math.floor(v / 10)) digits++
+    const at = this.open(digits)
+    writeDigits(this.line, at, digits, value)
+    this.close(at + digits)
+  }
+
+  /** Writes a cell copied from `source[start..end)` (bytes the kernel produced). */
+  putBytes(source: Uint8Array, start: number, end: number): void {
+    const at = this.open(end - start)
+    this.line.set(source.subarray(start, end), at)
+    this.close(at + end - start)
+  }
+
+  /** Writes a cell of ASCII text (rare: constants such as `max`). */
+  putAscii(text: string): void {
+    const at = this.open(text.length)
+    for (let i = 0; i < text.length; i++) this.line[at + i] = text.charCodeAt(i)
+    this.close(at + text.length)
+  }
+
+  /** Writes an empty cell (a value that could not be read). */
+  putEmpty(): void {
+    const at = this.open(0)
+    this.close(at)
+  }
+
+  /** The text of cell `index`, or null when it is empty. Allocates: not for the tick path. */
+  text(index: number): string | null {
+    if (index >= this.cells) return null
+    const start = this.starts[index]!
+    const end = this.ends[index]!
+    return start === end ? null : textDecoder.decode(this.line.subarray(start, end))
+  }
+
+  /**
+   * Cell `index` as a number, or null when it is empty or not a plain decimal integer.
+   * Parses the bytes directly; exact below 2^53.
+   */
+  number(index: number): number | null {
+    if (index >= this.cells) return null
+    const start = this.starts[index]!
+    const end = this.ends[index]!
+    if (start === end) return null
+    let value = 0
+    for (let i = start; i < end; i++) {
+      const digit = this.line[i]! - ZERO
+      if (digit < 0 || digit > 9) return null
+      value = value * 10 + digit
+    }
+    return value
+  }
+
+  /** The whole line as a string. Allocates: for tests and slow sinks. */
+  toString(): string {
+    return textDecoder.decode(this.line.subarray(0, this.length))
+  }
+
+  private open(size: number): number {
+    if (this.cells > 0) {
+      this.ensure(1)
+      this.line[this.length++] = COMMA
+    }
+    this.ensure(size)
+    this.starts[this.cells] = this.length
+    return this.length
+  }
+
+  private close(end: number): void {
+    this.ends[this.cells++] = end
+    this.length = end
+  }
+
+  private ensure(extra: number): void {
+    if (this.length + extra <= this.line.length) return
+    const grown = new Uint8Array(Math.max(this.line.length * 2, this.length + extra))
+    grown.set(this.line.subarray(0, this.length))
+    this.line = grown
+  }
+}
+
+/** Writes `value` as exactly `width` decimal digits (zero-padded) at `at`. */
+function writeDigits(target: Uint8Array, at: number, width: number, value: number): void {
+  for (let i = at + width - 1; i >= at; i--) {
+    const next = Math.floor(value / 10)
+    target[i] = ZERO + (value - next * 10)
+    value = next
+  }
+}

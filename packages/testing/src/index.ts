@@ -1,0 +1,1 @@
+// Public test kit. Each part lives in its own file; add its exports here.
