@@ -1,0 +1,119 @@
+import { afterAll, describe, expect, test } from 'bun:test'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+const bin = resolve(import.meta.dir, '../src/bin.ts')
+const fixtures = resolve(import.meta.dir, 'fixtures')
+const counter = join(fixtures, 'counter-provider.ts')
+const work = mkdtempSync(join(tmpdir(), 'radvisor-cli-'))
+afterAll(() => rmSync(work, { recursive: true, force: true }))
+
+function radvisor(args: string[]) {
+  const result = Bun.spawnSync([process.execPath, bin, ...args], { env: { ...process.env, NO_COLOR: '1' } })
+  return { code: result.exitCode, stdout: result.stdout.toString(), stderr: result.stderr.toString() }
+}
+
+describe('radvisor CLI', () => {
+  test('--version prints the version', () => {
+    const { code, stdout } = radvisor(['--version'])
+    expect(code).toBe(0)
+    expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/)
+  })
+
+  test('--help lists the run command', () => {
+    const { code, stdout } = radvisor(['--help'])
+    expect(code).toBe(0)
+    expect(stdout).toContain('run')
+  })
+
+  test('run --help lists every run option and the providers', () => {
+    const { code, stdout } = radvisor(['run', '--help'])
+    expect(code).toBe(0)
+    for (const option of [
+      '--interval',
+      '--poll',
+      '--directory',
+      '--flush-log',
+      '--buffer',
+      '--flush-every',
+      '--cgroup-root',
+      '--sink',
+      '--sink-option',
+      '--duration',
+      '--quiet',
+      '--verbose',
+      '--color',
+    ]) {
+      expect(stdout).toContain(option)
+    }
+    for (const provider of ['cgroup', 'docker', 'kubernetes']) expect(stdout).toContain(provider)
+  })
+
+  const bad: [string, string[], RegExp][] = [
+    ['an unknown provider', ['run', 'nope'], /unknown provider 'nope'/],
+    ['--interval 0', ['run', counter, '--interval', '0'], /invalid value '0' for --interval/],
+    ['--interval abc', ['run', counter, '--interval', 'abc'], /invalid value 'abc' for --interval/],
+    ['--poll -1s', ['run', counter, '--poll=-1s'], /invalid value '-1s' for --poll/],
+    ['--buffer 0', ['run', counter, '--buffer', '0'], /invalid value '0' for --buffer/],
+    ['--buffer -5MiB', ['run', counter, '--buffer=-5MiB'], /invalid value '-5MiB' for --buffer/],
+    ['--duration xyz', ['run', counter, '--duration', 'xyz'], /invalid value 'xyz' for --duration/],
+    ['an unknown sink', ['run', counter, '--sink', 'nosuch'], /unknown sink 'nosuch' for --sink/],
+    ['a module that is no sink', ['run', counter, '--sink', join(fixtures, 'no-default.ts')], /is not a valid sink: no default export/],
+    ['a sink module that does not exist', ['run', counter, '--sink', './missing-sink.ts'], /cannot load sink '.\/missing-sink.ts'/],
+    ['an unknown flag', ['run', counter, '--intervall', '5ms'], /unknown option '--intervall'/],
+    ['a bad --sink-option', ['run', counter, '--sink-option', 'nodot'], /expected <sink>.<key>=<value>/],
+    ['a bad --color', ['run', counter, '--color', 'pink'], /--color/],
+  ]
+  test.each(bad)('%s: one line naming the option, exit 2, nothing created', (_name, args, message) => {
+    const directory = join(work, `bad-${Math.random().toString(36).slice(2)}`)
+    const { code, stderr } = radvisor([...args, '-d', directory])
+    expect(code).toBe(2)
+    expect(stderr.trim().split('\n')).toHaveLength(1)
+    expect(stderr).toMatch(/^\[radvisor\] \[\w+\] /)
+    expect(stderr).toMatch(message)
+    expect(existsSync(directory)).toBe(false)
+  })
+
+  test('SIGTERM during a run stops ticking, flushes every sink and exits 0', async () => {
+    const out = join(work, 'sigterm.txt')
+    const child = Bun.spawn(
+      [process.execPath, bin, 'run', counter, '-i', '20ms', '--sink', join(fixtures, 'file-sink.ts'), '--sink-option', `file.path=${out}`, '-v'],
+      { stderr: 'pipe', env: { ...process.env, NO_COLOR: '1' } },
+    )
+    const stderr = new Response(child.stderr).text()
+    await Bun.sleep(600)
+    child.kill('SIGTERM')
+    expect(await child.exited).toBe(0)
+    const written = readFileSync(out, 'utf8').trim().split('\n')
+    expect(written.at(-1)).toBe('flushed')
+    expect(written).toContain('close t0')
+    const rows = written.filter((line) => line.startsWith('t0 '))
+    expect(rows.length).toBeGreaterThan(5)
+    expect(rows.at(-1)).toMatch(new RegExp(`^t0 \\d{19},${rows.length}$`))
+    const log = await stderr
+    expect(log).toContain('Stopping')
+    expect(log).toMatch(/\d+ ticks, \d+ missed; lateness p50 [\d.]+ms, p99 [\d.]+ms, max [\d.]+ms/)
+  })
+
+  test('--duration ends the run like a signal', () => {
+    const out = join(work, 'duration.txt')
+    const started = Date.now()
+    const { code, stderr } = radvisor(['run', counter, '-i', '50ms', '--duration', '300ms', '--sink', join(fixtures, 'file-sink.ts'), '--sink-option', `file.path=${out}`])
+    expect(code).toBe(0)
+    expect(Date.now() - started).toBeLessThan(5000)
+    expect(stderr).toContain('after --duration elapsed')
+    expect(readFileSync(out, 'utf8')).toContain('flushed')
+  })
+
+  test('a second signal during shutdown exits at once with code 2', async () => {
+    const slow = join(fixtures, 'slow-close-sink.ts')
+    const child = Bun.spawn([process.execPath, bin, 'run', counter, '--sink', slow], { stderr: 'pipe', env: { ...process.env, NO_COLOR: '1' } })
+    await Bun.sleep(500)
+    child.kill('SIGINT')
+    await Bun.sleep(200)
+    child.kill('SIGINT')
+    expect(await child.exited).toBe(2)
+    expect(await new Response(child.stderr).text()).toContain('during shutdown')
+  })
+})

@@ -1,0 +1,60 @@
+import { describe, expect, test } from 'bun:test'
+import { Row, type Target } from '../src/index.ts'
+
+const target: Target = { provider: 't', id: 'x', name: 'x', metadata: {}, polledAt: 0n, cgroup: { kind: 'path', path: '' } }
+const bytes = (text: string) => new TextEncoder().encode(text)
+
+describe('Row', () => {
+  test('writes cells as one CSV line with their offsets', () => {
+    const row = new Row(target, ['read', 'a', 'b', 'c', 'd'])
+    row.putTime(1_700_000_000_123.5)
+    row.putUint(42)
+    row.putEmpty()
+    const source = bytes('xx 9223372036854771712\n')
+    row.putBytes(source, 3, source.length - 1)
+    row.putAscii('max')
+    expect(row.toString()).toBe('1700000000123500000,42,,9223372036854771712,max')
+    expect(row.cells).toBe(5)
+    expect(row.text(1)).toBe('42')
+    expect(row.text(2)).toBeNull()
+    expect(row.number(1)).toBe(42)
+    expect(row.number(2)).toBeNull()
+    expect(row.number(4)).toBeNull()
+    expect(row.text(3)).toBe('9223372036854771712')
+  })
+
+  test('the time cell always has 19 digits and never rounds up into the next millisecond', () => {
+    const row = new Row(target, ['read'])
+    row.putTime(0.9999999)
+    expect(row.toString()).toBe('0000000000000999999')
+    row.reset()
+    row.putTime(1_700_000_000_005)
+    expect(row.toString()).toBe('1700000000005000000')
+  })
+
+  test('zero and multi-digit integers', () => {
+    const row = new Row(target, ['a', 'b', 'c'])
+    row.putUint(0)
+    row.putUint(10)
+    row.putUint(2 ** 53 - 1)
+    expect(row.toString()).toBe('0,10,9007199254740991')
+  })
+
+  test('reset starts a new line in the same buffer', () => {
+    const row = new Row(target, ['a'])
+    const buffer = row.line
+    row.putUint(123456)
+    row.reset()
+    row.putUint(7)
+    expect(row.toString()).toBe('7')
+    expect(row.line).toBe(buffer)
+  })
+
+  test('grows when a line outgrows its buffer', () => {
+    const row = new Row(target, ['read', 'percpu'], 16)
+    row.putTime(1_700_000_000_000)
+    const wide = bytes('1234567890 '.repeat(20))
+    row.putBytes(wide, 0, wide.length)
+    expect(row.toString()).toBe(`1700000000000000000,${'1234567890 '.repeat(20)}`)
+  })
+})
