@@ -3,10 +3,18 @@ import type { ProviderDefinition, SinkDefinition } from '@radvisor/core'
 type Lazy<T> = () => Promise<{ default: T }>
 
 /** Built-in providers, loaded only when used. */
-export const providers: Record<string, Lazy<ProviderDefinition>> = {}
+export const providers: Record<string, Lazy<ProviderDefinition>> = {
+  cgroup: () => import('@radvisor/provider-cgroup'),
+  docker: () => import('@radvisor/provider-docker'),
+  kubernetes: () => import('@radvisor/provider-kubernetes'),
+}
 
 /** Built-in sinks, loaded only when used. */
-export const sinks: Record<string, Lazy<SinkDefinition>> = {}
+export const sinks: Record<string, Lazy<SinkDefinition>> = {
+  csvy: () => import('@radvisor/sink-csvy'),
+  jsonl: () => import('@radvisor/sink-jsonl'),
+  prometheus: () => import('@radvisor/sink-prometheus'),
+}
 
 /** Providers that have a name but no implementation in this build yet. */
 export const plannedProviders: Record<string, string> = {

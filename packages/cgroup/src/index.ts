@@ -1,0 +1,13 @@
+export { type CollectorFactoryOptions, createCollectorFactory } from './factory.ts'
+export { type DetectOptions, detectHierarchy, type Hierarchy } from './hierarchy.ts'
+export {
+  type CgroupCandidate,
+  type CgroupDriver,
+  candidatePaths,
+  containerCgroupNames,
+  dockerCgroupPaths,
+  podCgroupPaths,
+  systemdSlicePath,
+} from './paths.ts'
+export { type CgroupCollectorOptions, CgroupV1Collector, V1_COLUMNS } from './v1.ts'
+export { CgroupV2Collector, V2_COLUMNS } from './v2.ts'

@@ -1,0 +1,211 @@
+import type { Clock, Collector, CollectorInfo, FileSystem, Row } from '@radvisor/core'
+import { countValues, putDeviceSum, putKeyed, putList, putOperationSums, putValue } from './_cells.ts'
+import { cgroupGone, cgroupUnreadable } from './_failure.ts'
+import { KeyedValues } from './_keyed.ts'
+import { GONE, openRecursiveFirst, openStatFile, type StatFile } from './_stat-file.ts'
+import type { Hierarchy } from './hierarchy.ts'
+
+/** `memory.stat` keys, in column order, and the columns they fill. */
+const MEMORY_STAT: readonly (readonly [key: string, column: string])[] = [
+  ['hierarchical_memory_limit', 'memory.hierarchical_limit.memory'],
+  ['hierarchical_memsw_limit', 'memory.hierarchical_limit.memoryswap'],
+  ['total_cache', 'memory.cache'],
+  ['total_rss', 'memory.rss.all'],
+  ['total_rss_huge', 'memory.rss.huge'],
+  ['total_mapped_file', 'memory.mapped'],
+  ['total_swap', 'memory.swap'],
+  ['total_pgpgin', 'memory.paged.in'],
+  ['total_pgpgout', 'memory.paged.out'],
+  ['total_pgfault', 'memory.fault.total'],
+  ['total_pgmajfault', 'memory.fault.major'],
+  ['total_inactive_anon', 'memory.anon.inactive'],
+  ['total_active_anon', 'memory.anon.active'],
+  ['total_inactive_file', 'memory.file.inactive'],
+  ['total_active_file', 'memory.file.active'],
+  ['total_unevictable', 'memory.unevictable'],
+]
+
+/** blkio files summed per operation, in column order, and their column prefixes. */
+const BLKIO_OPERATIONS: readonly (readonly [file: string, column: string])[] = [
+  ['blkio.io_service_bytes', 'blkio.service.bytes'],
+  ['blkio.io_serviced', 'blkio.service.ios'],
+  ['blkio.io_service_time', 'blkio.service.time'],
+  ['blkio.io_queued', 'blkio.queued'],
+  ['blkio.io_wait_time', 'blkio.wait'],
+  ['blkio.io_merged', 'blkio.merged'],
+  ['blkio.throttle.io_service_bytes', 'blkio.throttle.service.bytes'],
+  ['blkio.throttle.io_serviced', 'blkio.throttle.service.ios'],
+  ['blkio.bfq.io_service_bytes', 'blkio.bfq.service.bytes'],
+  ['blkio.bfq.io_serviced', 'blkio.bfq.service.ios'],
+]
+
+/** The cgroup v1 columns, in order (radvisor's `cgroup_v1` schema, DESIGN §5). */
+export const V1_COLUMNS: readonly string[] = [
+  'read',
+  'pids.current',
+  'pids.max',
+  'cpu.usage.total',
+  'cpu.usage.system',
+  'cpu.usage.user',
+  'cpu.usage.percpu',
+  'cpu.stat.user',
+  'cpu.stat.system',
+  'cpu.throttling.periods',
+  'cpu.throttling.throttled.count',
+  'cpu.throttling.throttled.time',
+  'memory.usage.current',
+  'memory.usage.max',
+  'memory.limit.hard',
+  'memory.limit.soft',
+  'memory.failcnt',
+  ...MEMORY_STAT.map(([, column]) => column),
+  'blkio.time',
+  'blkio.sectors',
+  ...BLKIO_OPERATIONS.flatMap(([, column]) => ['read', 'write', 'sync', 'async'].map((op) => `${column}.${op}`)),
+]
+
+/** Where a collector reads: the detected hierarchy and the cgroup path relative to it. */
+export interface CgroupCollectorOptions {
+  readonly fs: FileSystem
+  readonly clock: Clock
+  readonly hierarchy: Hierarchy
+  /** Path relative to the root (v2) or to each controller's folder (v1); '' for the root cgroup. */
+  readonly cgroup: string
+  /** The driver whose naming found this cgroup, or null. */
+  readonly driver: string | null
+}
+
+/**
+ * Reads a cgroup v1 cgroup across the pids, cpu, cpuacct, memory and blkio controllers.
+ * Opens every file once; each tick reads each file once into its buffer and copies the
+ * kernel's digits into the row. Unreadable values are empty cells.
+ */
+export class CgroupV1Collector implements Collector {
+  readonly info: CollectorInfo
+  error: Error | null = null
+  private readonly clock: Clock
+  private readonly files: StatFile[]
+  private readonly pidsCurrent: StatFile
+  private readonly pidsMax: StatFile
+  private readonly usage: StatFile
+  private readonly usageSystem: StatFile
+  private readonly usageUser: StatFile
+  private readonly usagePerCpu: StatFile
+  private readonly cpuacctStat: StatFile
+  private readonly cpuacctKeys = new KeyedValues(['user', 'system'])
+  private readonly cpuStat: StatFile
+  private readonly cpuKeys = new KeyedValues(['nr_periods', 'nr_throttled', 'throttled_time'])
+  private readonly memoryUsage: StatFile
+  private readonly memoryMaxUsage: StatFile
+  private readonly memoryLimit: StatFile
+  private readonly memorySoftLimit: StatFile
+  private readonly memoryFailcnt: StatFile
+  private readonly memoryStat: StatFile
+  private readonly memoryKeys = new KeyedValues(MEMORY_STAT.map(([key]) => key))
+  private readonly blkioTime: StatFile
+  private readonly blkioSectors: StatFile
+  private readonly blkioOperations: StatFile[]
+  private readonly sums = new Float64Array(4)
+
+  constructor({ fs, clock, hierarchy, cgroup, driver }: CgroupCollectorOptions) {
+    this.clock = clock
+    const folder = (controller: string): string | undefined => {
+      const mount = hierarchy.controllers[controller]
+      return mount === undefined ? undefined : cgroup ? `${mount}/${cgroup}` : mount
+    }
+    const pids = folder('pids')
+    const cpu = folder('cpu')
+    const cpuacct = folder('cpuacct')
+    const memory = folder('memory')
+    const blkio = folder('blkio')
+    this.pidsCurrent = openStatFile(fs, pids, 'pids.current')
+    this.pidsMax = openStatFile(fs, pids, 'pids.max')
+    this.usage = openStatFile(fs, cpuacct, 'cpuacct.usage')
+    this.usageSystem = openStatFile(fs, cpuacct, 'cpuacct.usage_sys')
+    this.usageUser = openStatFile(fs, cpuacct, 'cpuacct.usage_user')
+    this.usagePerCpu = openStatFile(fs, cpuacct, 'cpuacct.usage_percpu')
+    this.cpuacctStat = openStatFile(fs, cpuacct, 'cpuacct.stat')
+    this.cpuStat = openStatFile(fs, cpu, 'cpu.stat')
+    this.memoryUsage = openStatFile(fs, memory, 'memory.usage_in_bytes')
+    this.memoryMaxUsage = openStatFile(fs, memory, 'memory.max_usage_in_bytes')
+    this.memoryLimit = openStatFile(fs, memory, 'memory.limit_in_bytes')
+    this.memorySoftLimit = openStatFile(fs, memory, 'memory.soft_limit_in_bytes')
+    this.memoryFailcnt = openStatFile(fs, memory, 'memory.failcnt')
+    this.memoryStat = openStatFile(fs, memory, 'memory.stat')
+    this.blkioTime = openRecursiveFirst(fs, blkio, 'blkio.time')
+    this.blkioSectors = openRecursiveFirst(fs, blkio, 'blkio.sectors')
+    this.blkioOperations = BLKIO_OPERATIONS.map(([file]) => openRecursiveFirst(fs, blkio, file))
+    this.files = [
+      this.pidsCurrent,
+      this.pidsMax,
+      this.usage,
+      this.usageSystem,
+      this.usageUser,
+      this.usagePerCpu,
+      this.cpuacctStat,
+      this.cpuStat,
+      this.memoryUsage,
+      this.memoryMaxUsage,
+      this.memoryLimit,
+      this.memorySoftLimit,
+      this.memoryFailcnt,
+      this.memoryStat,
+      this.blkioTime,
+      this.blkioSectors,
+      ...this.blkioOperations,
+    ].filter((file) => file.present)
+    this.usagePerCpu.read()
+    this.info = {
+      type: 'cgroup_v1',
+      cgroup: cgroup || '/',
+      driver,
+      columns: V1_COLUMNS,
+      columnTypes: { read: { Type: 'epoch19' }, 'cpu.usage.percpu': { Type: 'int', Count: countValues(this.usagePerCpu) } },
+    }
+    if (this.files.length === 0) {
+      const folders = [pids, cpu, cpuacct, memory, blkio].filter((path) => path !== undefined)
+      this.error = cgroupUnreadable(this.info.cgroup, folders)
+    }
+  }
+
+  collect(row: Row): boolean {
+    if (this.error) return false
+    row.putTime(this.clock.now())
+    const files = this.files
+    for (let i = 0; i < files.length; i++) {
+      if (files[i]!.read() === GONE) return this.fail(files[i]!)
+    }
+    putValue(row, this.pidsCurrent, false, null)
+    putValue(row, this.pidsMax, true, null)
+    putValue(row, this.usage, false, null)
+    putValue(row, this.usageSystem, false, null)
+    putValue(row, this.usageUser, false, null)
+    putList(row, this.usagePerCpu)
+    this.cpuacctKeys.locate(this.cpuacctStat.buf, this.cpuacctStat.length)
+    putKeyed(row, this.cpuacctStat, this.cpuacctKeys, null)
+    this.cpuKeys.locate(this.cpuStat.buf, this.cpuStat.length)
+    putKeyed(row, this.cpuStat, this.cpuKeys, null)
+    putValue(row, this.memoryUsage, false, null)
+    putValue(row, this.memoryMaxUsage, false, null)
+    putValue(row, this.memoryLimit, false, null)
+    putValue(row, this.memorySoftLimit, false, null)
+    putValue(row, this.memoryFailcnt, false, null)
+    this.memoryKeys.locate(this.memoryStat.buf, this.memoryStat.length)
+    putKeyed(row, this.memoryStat, this.memoryKeys, null)
+    putDeviceSum(row, this.blkioTime)
+    putDeviceSum(row, this.blkioSectors)
+    const operations = this.blkioOperations
+    for (let i = 0; i < operations.length; i++) putOperationSums(row, operations[i]!, this.sums)
+    return true
+  }
+
+  close(): void {
+    for (const file of this.files) file.close()
+  }
+
+  private fail(file: StatFile): false {
+    this.error = cgroupGone(this.info.cgroup, file)
+    this.close()
+    return false
+  }
+}

@@ -1,0 +1,79 @@
+import { describe, expect, test } from 'bun:test'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { type CgroupLocator, memoryLogger, Row } from '@radvisor/core'
+import { createFakeCgroupFs, fixturesDir } from '@radvisor/testing'
+import { createCollectorFactory } from '../src/index.ts'
+import { fakeClock, START_MS, target } from './_support.ts'
+
+interface FixtureTarget {
+  readonly name: string
+  readonly cgroup: CgroupLocator
+  readonly type: string
+  readonly path: string
+  readonly driver: string | null
+}
+
+/** Files of `folder`, recursively, as paths relative to it. */
+function filesUnder(folder: string): string[] {
+  return readdirSync(folder, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(folder, join(entry.parentPath, entry.name)))
+}
+
+const INTERVAL_MS = 50
+const cases = readdirSync(fixturesDir, { withFileTypes: true }).filter((entry) => entry.isDirectory())
+
+test('every fixture case is covered', () => {
+  expect(cases.map((entry) => entry.name).sort()).toEqual([
+    'hybrid-systemd-docker',
+    'v1-cfq-no-pids',
+    'v1-cgroupfs-docker',
+    'v1-systemd-kubernetes',
+    'v2-cgroupfs',
+    'v2-systemd',
+  ])
+})
+
+// Each case: open every target, tick, apply the case's `next/` files (the tree one tick
+// later), tick again; the header and both rows must equal `expected/<target>.csv`, whose
+// `read` cells are normalised to READ (checked here against the fake clock instead).
+describe.each(cases.map((entry) => entry.name))('fixture %s', (name) => {
+  const folder = join(fixturesDir, name)
+  const targets = JSON.parse(readFileSync(join(folder, 'targets.json'), 'utf8')) as FixtureTarget[]
+  const fake = createFakeCgroupFs(name)
+  const clock = fakeClock()
+  const factory = createCollectorFactory({ root: fake.root, fs: fake.fs, logger: memoryLogger(), clock })
+  const opened = targets.map((spec) => ({ spec, collector: factory.open(target(spec.cgroup, spec.name)) }))
+  const lines = new Map(targets.map((spec) => [spec.name, [] as string[]]))
+  for (let tickIndex = 0; tickIndex < 2; tickIndex++) {
+    if (tickIndex === 1) {
+      for (const file of filesUnder(join(folder, 'next'))) fake.write(file, readFileSync(join(folder, 'next', file), 'utf8'))
+      clock.advance(INTERVAL_MS)
+    }
+    for (const { spec, collector } of opened) {
+      if (!collector) continue
+      const row = new Row(target(spec.cgroup), collector.info.columns)
+      row.reset()
+      expect(collector.collect(row)).toBe(true)
+      const expectedRead = `${(START_MS + tickIndex * INTERVAL_MS) * 1_000_000}`
+      expect(row.text(0)).toBe(expectedRead)
+      lines.get(spec.name)!.push(`READ${row.toString().slice(expectedRead.length)}`)
+    }
+  }
+
+  test.each(targets.map((spec) => spec.name))('%s', (targetName) => {
+    const { spec, collector } = opened.find((entry) => entry.spec.name === targetName)!
+    expect(collector).not.toBeNull()
+    expect(collector!.error).toBeNull()
+    expect({ type: collector!.info.type, cgroup: collector!.info.cgroup, driver: collector!.info.driver }).toEqual({
+      type: spec.type,
+      cgroup: spec.path,
+      driver: spec.driver,
+    })
+    const expected = readFileSync(join(folder, 'expected', `${targetName}.csv`), 'utf8').trimEnd().split('\n')
+    expect(collector!.info.columns.join(',')).toBe(expected[0]!)
+    expect(lines.get(targetName)).toEqual(expected.slice(1))
+    collector!.close()
+  })
+})

@@ -1,0 +1,103 @@
+import { afterAll, describe, expect, test } from 'bun:test'
+import * as fs from 'node:fs'
+import { type Collector, memoryLogger, systemClock } from '@radvisor/core'
+import { createCollectorFactory } from '../src/index.ts'
+import { cell, target, tick } from './_support.ts'
+
+// Real cgroups of this machine: cgroups of our own, a busy child moved into the cpu,
+// cpuacct and pids ones (never into a memory cgroup), everything removed afterwards.
+const ROOT = '/sys/fs/cgroup'
+const NAME = `radvisor-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
+const MOVED_INTO = ['cpu', 'cpuacct', 'pids', 'blkio']
+const UNIFIED = `${ROOT}/unified`
+
+const isRoot = process.getuid?.() === 0
+const v1Reason = !isRoot
+  ? 'needs root to create cgroups'
+  : !fs.existsSync(`${ROOT}/cpuacct/cgroup.procs`)
+    ? `needs a cgroup v1 cpuacct controller at ${ROOT}/cpuacct`
+    : null
+const unifiedReason = !isRoot
+  ? 'needs root to create cgroups'
+  : !/^usage_usec /m.test(readOr(`${UNIFIED}/cpu.stat`))
+    ? `needs a cgroup v2 hierarchy at ${UNIFIED} with cpu.stat`
+    : /\bmemory\b/.test(readOr(`${UNIFIED}/cgroup.subtree_control`))
+      ? `${UNIFIED} delegates the memory controller, and a test must never move a process into a memory cgroup`
+      : null
+if (v1Reason) console.warn(`skipping the real cgroup v1 test: ${v1Reason}`)
+if (unifiedReason) console.warn(`skipping the real cgroup v2 test: ${unifiedReason}`)
+
+function readOr(path: string): string {
+  try {
+    return fs.readFileSync(path, 'utf8')
+  } catch {
+    return ''
+  }
+}
+
+const created: string[] = []
+const children: ReturnType<typeof Bun.spawn>[] = []
+const collectors: Collector[] = []
+
+/** Creates our cgroup under `folder` and moves a new busy child into the listed controllers. */
+function busyChildIn(folders: string[]): void {
+  const child = Bun.spawn(['sh', '-c', 'while :; do :; done'], { stdout: 'ignore', stderr: 'ignore' })
+  children.push(child)
+  for (const folder of folders) fs.writeFileSync(`${folder}/cgroup.procs`, `${child.pid}\n`)
+}
+
+function createCgroup(folder: string): string {
+  fs.mkdirSync(folder)
+  created.push(folder)
+  return folder
+}
+
+afterAll(async () => {
+  for (const collector of collectors) collector.close()
+  for (const child of children) child.kill('SIGKILL')
+  await Promise.all(children.map((child) => child.exited))
+  // The kernel releases a cgroup a moment after its last process exits.
+  for (const folder of created.reverse()) {
+    for (let attempt = 0; fs.existsSync(folder); attempt++) {
+      try {
+        fs.rmdirSync(folder)
+      } catch (error) {
+        if (attempt >= 50) throw error
+        await Bun.sleep(20)
+      }
+    }
+  }
+})
+
+describe('real kernel', () => {
+  test.skipIf(v1Reason !== null)('cgroup v1: cpu.usage.total rises and pids.current counts the child', async () => {
+    const folders = [...MOVED_INTO, 'memory'].filter((c) => fs.existsSync(`${ROOT}/${c}`)).map((c) => createCgroup(`${ROOT}/${c}/${NAME}`))
+    busyChildIn(folders.filter((folder) => MOVED_INTO.some((c) => folder.startsWith(`${ROOT}/${c}/`))))
+    const factory = createCollectorFactory({ root: ROOT, fs, logger: memoryLogger(), clock: systemClock })
+    const collector = factory.open(target({ kind: 'path', path: NAME }))!
+    collectors.push(collector)
+    expect(collector.info.type).toBe('cgroup_v1')
+    const first = tick(collector)
+    await Bun.sleep(300)
+    const second = tick(collector)
+    expect(Number(cell(collector, second, 'cpu.usage.total'))).toBeGreaterThan(Number(cell(collector, first, 'cpu.usage.total')))
+    expect(Number(cell(collector, second, 'pids.current'))).toBeGreaterThanOrEqual(1)
+    const perCpu = cell(collector, second, 'cpu.usage.percpu')!.split(' ')
+    expect(perCpu.length).toBe(collector.info.columnTypes['cpu.usage.percpu']!.Count!)
+    expect(cell(collector, second, 'memory.limit.hard')).toMatch(/^\d+$/)
+    expect(Number(cell(collector, second, 'read')) / 1e6).toBeCloseTo(systemClock.now(), -3)
+  })
+
+  test.skipIf(unifiedReason !== null)('cgroup v2 (unified/): cpu.stat/usage_usec rises', async () => {
+    const folder = createCgroup(`${UNIFIED}/${NAME}`)
+    busyChildIn([folder])
+    const factory = createCollectorFactory({ root: UNIFIED, fs, logger: memoryLogger(), clock: systemClock })
+    const collector = factory.open(target({ kind: 'path', path: NAME }))!
+    collectors.push(collector)
+    expect(collector.info.type).toBe('cgroup_v2')
+    const first = tick(collector)
+    await Bun.sleep(300)
+    const second = tick(collector)
+    expect(Number(cell(collector, second, 'cpu.stat/usage_usec'))).toBeGreaterThan(Number(cell(collector, first, 'cpu.stat/usage_usec')))
+  })
+})

@@ -1,0 +1,180 @@
+import { describe, expect, test } from 'bun:test'
+import { type FileSystem, RadvisorError } from '@radvisor/core'
+import { createFakeCgroupFs } from '@radvisor/testing'
+import { CgroupV1Collector, detectHierarchy, V1_COLUMNS } from '../src/index.ts'
+import { cell, fakeClock, tick } from './_support.ts'
+
+const CGROUP = 'docker/abc'
+
+/** A v1 host with the joined cpu,cpuacct folder and the files given (relative to the cgroup). */
+function host(files: Record<string, string>, controllers = ['cpu,cpuacct', 'memory', 'pids', 'blkio']) {
+  const tree: Record<string, string> = {}
+  for (const controller of controllers) tree[`${controller}/${CGROUP}/`] = ''
+  for (const [path, content] of Object.entries(files)) tree[path] = content
+  return createFakeCgroupFs(tree)
+}
+
+function open(fs: FileSystem, root: string) {
+  return new CgroupV1Collector({ fs, clock: fakeClock(), hierarchy: detectHierarchy({ root, fs, mountinfo: '' }), cgroup: CGROUP, driver: 'cgroupfs' })
+}
+
+/** Counts calls of one fs method. */
+function counting(fs: FileSystem, method: 'openSync' | 'readSync'): { fs: FileSystem; calls: () => number } {
+  let calls = 0
+  const original = fs[method] as (...args: unknown[]) => unknown
+  const wrapped = { ...fs, [method]: (...args: unknown[]) => (calls++, original(...args)) } as FileSystem
+  return { fs: wrapped, calls: () => calls }
+}
+
+describe('CgroupV1Collector', () => {
+  test('has radvisor’s 75 v1 columns, read first, blkio last', () => {
+    expect(V1_COLUMNS).toHaveLength(75)
+    expect(V1_COLUMNS.slice(0, 7)).toEqual(['read', 'pids.current', 'pids.max', 'cpu.usage.total', 'cpu.usage.system', 'cpu.usage.user', 'cpu.usage.percpu'])
+    expect(V1_COLUMNS.slice(-4)).toEqual(['blkio.bfq.service.ios.read', 'blkio.bfq.service.ios.write', 'blkio.bfq.service.ios.sync', 'blkio.bfq.service.ios.async'])
+  })
+
+  test('copies the kernel’s digits exactly, including 64-bit limits and "max"', () => {
+    const fake = host({
+      'memory/docker/abc/memory.limit_in_bytes': '9223372036854771712\n',
+      'memory/docker/abc/memory.stat': 'hierarchical_memory_limit 9223372036854771712\nhierarchical_memsw_limit 9223372036854771712\n',
+      'pids/docker/abc/pids.max': 'max\n',
+      'cpu,cpuacct/docker/abc/cpuacct.usage_percpu': '48592159 347092333 350148010 52047714 \n',
+    })
+    const collector = open(fake.fs, fake.root)
+    const cells = tick(collector)
+    expect(cell(collector, cells, 'memory.limit.hard')).toBe('9223372036854771712')
+    expect(cell(collector, cells, 'memory.hierarchical_limit.memory')).toBe('9223372036854771712')
+    expect(cell(collector, cells, 'pids.max')).toBe('max')
+    expect(cell(collector, cells, 'cpu.usage.percpu')).toBe('48592159 347092333 350148010 52047714')
+    expect(collector.info.columnTypes).toEqual({ read: { Type: 'epoch19' }, 'cpu.usage.percpu': { Type: 'int', Count: 4 } })
+  })
+
+  test('garbage, empty and truncated files give empty cells, never a throw', () => {
+    const fake = host({
+      'cpu,cpuacct/docker/abc/cpuacct.usage': 'not a number\n',
+      'cpu,cpuacct/docker/abc/cpuacct.usage_sys': '',
+      'cpu,cpuacct/docker/abc/cpuacct.usage_user': '12x4\n',
+      'cpu,cpuacct/docker/abc/cpuacct.usage_percpu': '12 ab 7\n',
+      'cpu,cpuacct/docker/abc/cpuacct.stat': 'user 17\nsystem',
+      'memory/docker/abc/memory.stat': 'total_cache 4096\ntotal_rss 81',
+      'memory/docker/abc/memory.failcnt': '-1\n',
+      'blkio/docker/abc/blkio.throttle.io_service_bytes_recursive': '8:0 Read 4096\n8:0 Write\n',
+      'blkio/docker/abc/blkio.throttle.io_serviced_recursive': '8:0 Read 1\n8:0 Write 2x\nTotal 3\n',
+      'pids/docker/abc/pids.max': 'maximum\n',
+    })
+    const collector = open(fake.fs, fake.root)
+    const cells = tick(collector)
+    for (const column of ['cpu.usage.total', 'cpu.usage.system', 'cpu.usage.user', 'cpu.usage.percpu', 'cpu.stat.system', 'memory.failcnt', 'pids.max']) {
+      expect(cell(collector, cells, column)).toBe('')
+    }
+    expect(cell(collector, cells, 'cpu.stat.user')).toBe('17')
+    expect(cell(collector, cells, 'memory.cache')).toBe('4096')
+    // A cut-off last line still yields the digits that arrived; there is no way to know more.
+    expect(cell(collector, cells, 'memory.rss.all')).toBe('81')
+    expect(cell(collector, cells, 'memory.rss.huge')).toBe('')
+    for (const op of ['read', 'write', 'sync', 'async']) {
+      expect(cell(collector, cells, `blkio.throttle.service.bytes.${op}`)).toBe('')
+      expect(cell(collector, cells, `blkio.throttle.service.ios.${op}`)).toBe('')
+    }
+    expect(collector.error).toBeNull()
+  })
+
+  test('picks memory.stat fields by key, whatever the order, and follows a changed layout', () => {
+    const fake = host({ 'memory/docker/abc/memory.stat': 'total_rss 200\ncache 5\ntotal_cache 100\nrss 7\ntotal_swap 3\n' })
+    const collector = open(fake.fs, fake.root)
+    const first = tick(collector)
+    expect([cell(collector, first, 'memory.cache'), cell(collector, first, 'memory.rss.all'), cell(collector, first, 'memory.swap')]).toEqual(['100', '200', '3'])
+    fake.write(`memory/${CGROUP}/memory.stat`, 'new_key 1\ntotal_swap 30\ntotal_cache 1000\nsome_total_rss 9\ntotal_rss 2000\ntotal_rss_huge 4\n')
+    const second = tick(collector)
+    expect(
+      ['memory.cache', 'memory.rss.all', 'memory.rss.huge', 'memory.swap', 'memory.mapped'].map((column) => cell(collector, second, column)),
+    ).toEqual(['1000', '2000', '4', '30', ''])
+  })
+
+  test('sums blkio operations over devices, ignoring Total and Discard lines', () => {
+    const ops = (device: string, read: number, write: number) =>
+      `${device} Read ${read}\n${device} Write ${write}\n${device} Sync ${read}\n${device} Async ${write}\n${device} Discard 99\n${device} Total ${read + write}\n`
+    const fake = host({
+      'blkio/docker/abc/blkio.io_service_bytes_recursive': `${ops('8:0', 4096, 8192)}${ops('8:16', 1, 2)}${ops('253:0', 5_000_000_000, 7_000_000_000)}Total 12000012291\n`,
+      'blkio/docker/abc/blkio.io_service_bytes': 'Total 0\n',
+      'blkio/docker/abc/blkio.time_recursive': '8:0 120\n8:16 30\n',
+      'blkio/docker/abc/blkio.sectors': '8:0 8\n8:16 16\n',
+      'blkio/docker/abc/blkio.bfq.io_serviced': 'Total 0\n',
+    })
+    const collector = open(fake.fs, fake.root)
+    const cells = tick(collector)
+    expect(['read', 'write', 'sync', 'async'].map((op) => cell(collector, cells, `blkio.service.bytes.${op}`))).toEqual([
+      '5000004097',
+      '7000008194',
+      '5000004097',
+      '7000008194',
+    ])
+    expect(cell(collector, cells, 'blkio.time')).toBe('150')
+    expect(cell(collector, cells, 'blkio.sectors')).toBe('24')
+    expect(cell(collector, cells, 'blkio.bfq.service.ios.read')).toBe('0')
+    // Files this host does not have (legacy CFQ ones) stay empty.
+    expect(cell(collector, cells, 'blkio.wait.read')).toBe('')
+  })
+
+  test('a missing controller leaves its cells empty and the others filled', () => {
+    const fake = host(
+      { 'cpu,cpuacct/docker/abc/cpuacct.usage': '123\n', 'memory/docker/abc/memory.usage_in_bytes': '4096\n' },
+      ['cpu,cpuacct', 'memory'],
+    )
+    const collector = open(fake.fs, fake.root)
+    const cells = tick(collector)
+    expect([cell(collector, cells, 'pids.current'), cell(collector, cells, 'blkio.service.bytes.read')]).toEqual(['', ''])
+    expect([cell(collector, cells, 'cpu.usage.total'), cell(collector, cells, 'memory.usage.current')]).toEqual(['123', '4096'])
+  })
+
+  test('opens each file once and reads each present file once per tick', () => {
+    const fake = host({
+      'cpu,cpuacct/docker/abc/cpuacct.usage': '1\n',
+      'cpu,cpuacct/docker/abc/cpu.stat': 'nr_periods 1\n',
+      'pids/docker/abc/pids.current': '1\n',
+    })
+    const opens = counting(fake.fs, 'openSync')
+    const reads = counting(opens.fs, 'readSync')
+    const collector = open(reads.fs, fake.root)
+    const opensAtStart = opens.calls()
+    const readsAtStart = reads.calls()
+    tick(collector)
+    tick(collector)
+    expect(opens.calls()).toBe(opensAtStart)
+    expect(reads.calls() - readsAtStart).toBe(2 * 3)
+  })
+
+  test('a file missing at open stays absent; a file that grows past its buffer is read whole', () => {
+    const fake = host({ 'memory/docker/abc/memory.stat': 'total_cache 1\n' })
+    const collector = open(fake.fs, fake.root)
+    fake.write(`cpu,cpuacct/${CGROUP}/cpuacct.usage`, '999\n')
+    const padding = Array.from({ length: 400 }, (_, i) => `unrelated_key_${i} ${i}\n`).join('')
+    fake.write(`memory/${CGROUP}/memory.stat`, `${padding}total_cache 123456789\n`)
+    const cells = tick(collector)
+    expect(cell(collector, cells, 'cpu.usage.total')).toBe('')
+    expect(cell(collector, cells, 'memory.cache')).toBe('123456789')
+  })
+
+  test('a cgroup removed between ticks stops collection with one error naming it, without throwing', () => {
+    const fake = host({ 'cpu,cpuacct/docker/abc/cpuacct.usage': '5\n', 'pids/docker/abc/pids.current': '1\n' })
+    const collector = open(fake.fs, fake.root)
+    expect(tick(collector)).not.toBeNull()
+    fake.remove(CGROUP)
+    expect(tick(collector)).toBeNull()
+    const error = collector.error
+    expect(error).toBeInstanceOf(RadvisorError)
+    expect(error!.message).toContain(CGROUP)
+    expect(error!.message).toContain('ENODEV')
+    expect(tick(collector)).toBeNull()
+    expect(collector.error).toBe(error)
+    collector.close()
+  })
+
+  test('a cgroup with no readable file at all fails at open', () => {
+    const fake = host({ 'memory/other/memory.stat': '' })
+    fake.remove(CGROUP)
+    const collector = open(fake.fs, fake.root)
+    expect(collector.error).toBeInstanceOf(RadvisorError)
+    expect(tick(collector)).toBeNull()
+  })
+})

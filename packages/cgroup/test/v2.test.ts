@@ -1,0 +1,85 @@
+import { describe, expect, test } from 'bun:test'
+import { RadvisorError } from '@radvisor/core'
+import { createFakeCgroupFs } from '@radvisor/testing'
+import { CgroupV2Collector, detectHierarchy, V2_COLUMNS } from '../src/index.ts'
+import { cell, fakeClock, tick } from './_support.ts'
+
+const CGROUP = 'system.slice/docker-abc.scope'
+
+function open(files: Record<string, string>) {
+  const tree: Record<string, string> = { 'cgroup.controllers': 'cpu io memory pids\n', [`${CGROUP}/`]: '' }
+  for (const [name, content] of Object.entries(files)) tree[`${CGROUP}/${name}`] = content
+  const fake = createFakeCgroupFs(tree)
+  const hierarchy = detectHierarchy({ root: fake.root, fs: fake.fs })
+  return { fake, collector: new CgroupV2Collector({ fs: fake.fs, clock: fakeClock(), hierarchy, cgroup: CGROUP, driver: 'systemd' }) }
+}
+
+describe('CgroupV2Collector', () => {
+  test('has radvisor’s 36 v2 columns', () => {
+    expect(V2_COLUMNS).toHaveLength(36)
+    expect(V2_COLUMNS.slice(0, 4)).toEqual(['read', 'pids.current', 'pids.max', 'cpu.stat/usage_usec'])
+    expect(V2_COLUMNS.slice(-6)).toEqual(['io.stat/rbytes', 'io.stat/wbytes', 'io.stat/rios', 'io.stat/wios', 'io.stat/dbytes', 'io.stat/dios'])
+  })
+
+  test('missing files and keys give the kernel’s defaults: 0, and max for limits', () => {
+    const { collector } = open({ 'cpu.stat': 'usage_usec 1000\nuser_usec 600\nsystem_usec 400\n' })
+    const cells = tick(collector)!
+    expect(cells.slice(1)).toEqual(['0', 'max', '1000', '400', '600', '0', '0', '0', '0', 'max', 'max', ...Array(24).fill('0')])
+    expect(collector.info).toMatchObject({ type: 'cgroup_v2', cgroup: CGROUP, driver: 'systemd', columnTypes: { read: { Type: 'epoch19' } } })
+  })
+
+  test('garbage values fall back to the defaults without throwing', () => {
+    const { collector } = open({ 'memory.max': 'unlimited\n', 'memory.current': '12ab\n', 'memory.stat': 'anon x\nfile 4096\n', 'pids.current': '3\n' })
+    const cells = tick(collector)
+    expect([cell(collector, cells, 'memory.max'), cell(collector, cells, 'memory.current')]).toEqual(['max', '0'])
+    expect([cell(collector, cells, 'memory.stat/anon'), cell(collector, cells, 'memory.stat/file'), cell(collector, cells, 'pids.current')]).toEqual([
+      '0',
+      '4096',
+      '3',
+    ])
+  })
+
+  test('sums io.stat per key over devices and ignores keys it does not report', () => {
+    const { collector } = open({
+      'io.stat':
+        '8:16 rbytes=1459200 wbytes=314773504 rios=192 wios=353 dbytes=0 dios=0\n' +
+        '8:0 rbytes=90430464 wbytes=299008000 rios=8950 wios=1252 dbytes=50331648 dios=3021 cost.vrate=100.00 cost.usage=12\n',
+    })
+    const cells = tick(collector)
+    expect(['rbytes', 'wbytes', 'rios', 'wios', 'dbytes', 'dios'].map((key) => cell(collector, cells, `io.stat/${key}`))).toEqual([
+      '91889664',
+      '613781504',
+      '9142',
+      '1605',
+      '50331648',
+      '3021',
+    ])
+  })
+
+  test('picks memory.stat keys whatever their order (file_mapped is not file)', () => {
+    const { fake, collector } = open({ 'memory.stat': 'file_mapped 8192\nfile 4096\nanon 12288\n' })
+    const first = tick(collector)
+    expect(['anon', 'file', 'file_mapped'].map((key) => cell(collector, first, `memory.stat/${key}`))).toEqual(['12288', '4096', '8192'])
+    fake.write(`${CGROUP}/memory.stat`, 'anon 1\nextra 5\nfile 2\nfile_mapped 3\npgmajfault 4\n')
+    const second = tick(collector)
+    expect(['anon', 'file', 'file_mapped', 'pgmajfault'].map((key) => cell(collector, second, `memory.stat/${key}`))).toEqual(['1', '2', '3', '4'])
+  })
+
+  test('a tick whose every file reads empty gives no row and no error', () => {
+    const { fake, collector } = open({ 'cpu.stat': 'usage_usec 1\n', 'memory.current': '4096\n' })
+    expect(tick(collector)).not.toBeNull()
+    fake.write(`${CGROUP}/cpu.stat`, '')
+    fake.write(`${CGROUP}/memory.current`, '')
+    expect(tick(collector)).toBeNull()
+    expect(collector.error).toBeNull()
+  })
+
+  test('a removed cgroup stops collection with an error naming it', () => {
+    const { fake, collector } = open({ 'cpu.stat': 'usage_usec 1\n' })
+    expect(tick(collector)).not.toBeNull()
+    fake.remove(CGROUP)
+    expect(tick(collector)).toBeNull()
+    expect(collector.error).toBeInstanceOf(RadvisorError)
+    expect(collector.error!.message).toContain(CGROUP)
+  })
+})

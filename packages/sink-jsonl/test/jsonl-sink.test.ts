@@ -1,0 +1,150 @@
+import { describe, expect, test } from 'bun:test'
+import { type CollectorInfo, type LogHeader, RadvisorError, Row, type Target } from '@radvisor/core'
+import { testSink } from '@radvisor/testing'
+import { createJsonlSink } from '../src/jsonl-sink.ts'
+import { fakeFs, testContext } from './_context.ts'
+
+const collector: CollectorInfo = {
+  type: 'cgroup_v1',
+  cgroup: 'docker/abc',
+  driver: 'cgroupfs',
+  columns: ['read', 'cpu.usage.total', 'cpu.usage.percpu', 'memory.limit.hard', 'memory.max', 'odd "name"'],
+  columnTypes: {},
+}
+const target: Target = {
+  provider: 'docker',
+  id: 'abc',
+  name: '/abc',
+  metadata: {},
+  polledAt: 0n,
+  cgroup: { kind: 'docker', id: 'abc' },
+}
+const header: LogHeader = { version: '0.1.0', target, collector, initializedAt: 0n }
+const ascii = (text: string) => new TextEncoder().encode(text)
+
+function setup(settings = {}) {
+  const { fs, fault } = fakeFs()
+  const { context, clock, logger } = testContext(fs, settings)
+  const sink = createJsonlSink(context, '/out.jsonl')
+  return { fs, fault, clock, logger, sink, text: () => fs.readFileSync('/out.jsonl', 'utf8') as string }
+}
+
+let contract = fakeFs()
+testSink(
+  'jsonl',
+  () => {
+    contract = fakeFs()
+    return createJsonlSink(testContext(contract.fs, { bufferBytes: 512 }).context, '/out.jsonl')
+  },
+  { output: () => contract.fs.readFileSync('/out.jsonl', 'utf8') as string, breakOutput: () => void (contract.fault.code = 'EPIPE') },
+)
+
+describe('JSON lines', () => {
+  test('one object per row, numbers copied digit for digit, other cells strings, empty and missing cells null', () => {
+    const { sink, text } = setup()
+    sink.open(target, header)
+    const row = new Row(target, collector.columns)
+    const time = ascii('1700000000123456789')
+    row.putBytes(time, 0, time.length)
+    const big = ascii('18446744073709551615')
+    row.putBytes(big, 0, big.length)
+    row.putAscii('1 2 3')
+    const limit = ascii('9223372036854771712')
+    row.putBytes(limit, 0, limit.length)
+    row.putAscii('max')
+    row.putEmpty()
+    sink.write(row)
+    row.reset()
+    row.putTime(1_700_000_000_173)
+    row.putUint(0)
+    sink.write(row)
+    sink.close()
+    const lines = text().split('\n')
+    expect(lines).toEqual([
+      '{"target":"abc","provider":"docker","time":1700000000123456789,"values":{"cpu.usage.total":18446744073709551615,"cpu.usage.percpu":"1 2 3","memory.limit.hard":9223372036854771712,"memory.max":"max","odd \\"name\\"":null}}',
+      '{"target":"abc","provider":"docker","time":1700000000173000000,"values":{"cpu.usage.total":0,"cpu.usage.percpu":null,"memory.limit.hard":null,"memory.max":null,"odd \\"name\\"":null}}',
+      '',
+    ])
+    for (const line of lines.slice(0, 2)) expect(JSON.parse(line).target).toBe('abc')
+  })
+
+  test('cells that are not plain JSON numbers become escaped strings', () => {
+    const { sink, text } = setup()
+    sink.open(target, header)
+    const row = new Row(target, collector.columns)
+    row.putTime(1_700_000_000_000)
+    for (const cell of ['007', 'a"b\\c', '\t', '-12', '1.5']) {
+      const bytes = ascii(cell)
+      row.putBytes(bytes, 0, bytes.length)
+    }
+    sink.write(row)
+    sink.close()
+    expect(JSON.parse(text()).values).toEqual({
+      'cpu.usage.total': '007',
+      'cpu.usage.percpu': 'a"b\\c',
+      'memory.limit.hard': '\t',
+      'memory.max': -12,
+      'odd "name"': 1.5,
+    })
+  })
+
+  test('lines are buffered: written when the buffer fills, after --flush-every, and at close', () => {
+    const { sink, text, clock } = setup({ bufferBytes: 1024, flushEveryMs: 500 })
+    sink.open(target, header)
+    const row = new Row(target, collector.columns)
+    const sample = (i: number) => {
+      row.reset()
+      row.putTime(1_700_000_000_000 + i * 50)
+      row.putUint(i)
+      return row
+    }
+    sink.write(sample(0))
+    sink.write(sample(1))
+    expect(text()).toBe('')
+    clock.advance(500)
+    sink.write(sample(2))
+    expect(text().split('\n')).toHaveLength(4)
+    sink.write(sample(3))
+    sink.close()
+    expect(text().trimEnd().split('\n').map((line) => JSON.parse(line).values['cpu.usage.total'])).toEqual([0, 1, 2, 3])
+  })
+
+  test('a failing output keeps lines buffered and retries; overflow is counted at close', () => {
+    const { sink, text, fault, logger } = setup({ bufferBytes: 1024 })
+    sink.open(target, header)
+    const row = new Row(target, collector.columns)
+    fault.code = 'EPIPE'
+    for (let i = 0; i < 20; i++) {
+      row.reset()
+      row.putTime(1_700_000_000_000 + i * 50)
+      row.putUint(i)
+      sink.write(row)
+    }
+    expect(logger.lines.filter((line) => line.includes('cannot write /out.jsonl: EPIPE'))).toHaveLength(1)
+    fault.code = null
+    sink.close()
+    const written = text().trimEnd().split('\n').length
+    expect(written).toBeGreaterThan(0)
+    expect(logger.lines).toContainEqual(expect.stringContaining(`dropped ${20 - written} JSON lines that could not be written to /out.jsonl`))
+  })
+
+  test('an unopenable --jsonl-path is a usage error naming the path', () => {
+    const { fs } = fakeFs()
+    const { context } = testContext(fs)
+    expect(() => createJsonlSink(context, '/missing/dir/out.jsonl')).toThrow(RadvisorError)
+    expect(() => createJsonlSink(context, '/missing/dir/out.jsonl')).toThrow(/\/missing\/dir\/out\.jsonl \(--jsonl-path\)/)
+  })
+
+  test('an existing file is appended to', () => {
+    const { fs } = fakeFs()
+    fs.writeFileSync('/out.jsonl', '{"earlier":true}\n')
+    const { context } = testContext(fs)
+    const sink = createJsonlSink(context, '/out.jsonl')
+    sink.open(target, header)
+    const row = new Row(target, collector.columns)
+    row.putTime(1_700_000_000_000)
+    sink.write(row)
+    sink.close()
+    expect((fs.readFileSync('/out.jsonl', 'utf8') as string).split('\n')[0]).toBe('{"earlier":true}')
+  })
+})

@@ -1,0 +1,92 @@
+import { describeError, type LogHeader, type PluginContext, RadvisorError, type Row, type Sink, type Target } from '@radvisor/core'
+import { METRICS, PEAK_METRIC } from './_metrics.ts'
+import { TargetSeries } from './_series.ts'
+import { parseListen } from './listen.ts'
+
+const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
+
+/** The Prometheus sink, with the address it actually serves on. */
+export interface PrometheusSink extends Sink {
+  /** `http://<host>:<port>/metrics`, with the real port when 0 was asked for. */
+  readonly url: string
+  /** The exposition text a scrape gets now (it resets the peak utilisation, as a scrape does). */
+  render(): string
+}
+
+/**
+ * Serves `/metrics` in the Prometheus text format (0.0.4) on `listen`. Each row updates
+ * its target's values in place; a scrape renders them. Series of a target disappear at
+ * `closeTarget`. `radvisor_cpu_peak_utilization` is the highest CPU utilisation over a
+ * single sampling interval since the previous scrape, so with one scraper a 15 s scrape
+ * still sees a 50 ms saturation (several scrapers share, and reset, the same peak).
+ * A bad or busy address fails at create, with exit code 2.
+ */
+export function createPrometheusSink(context: PluginContext, listen: string): PrometheusSink {
+  const address = parseListen(listen)
+  const series = new Map<string, TargetSeries>()
+  const render = () => renderMetrics(series)
+  let server: ReturnType<typeof Bun.serve>
+  try {
+    server = Bun.serve({
+      hostname: address.hostname,
+      port: address.port,
+      fetch(request) {
+        const { pathname } = new URL(request.url)
+        if (pathname === '/metrics') return new Response(render(), { headers: { 'Content-Type': CONTENT_TYPE } })
+        if (pathname === '/') return new Response('radvisor: metrics at /metrics\n', { headers: { 'Content-Type': 'text/plain' } })
+        return new Response('not found: radvisor serves /metrics\n', { status: 404 })
+      },
+    })
+  } catch (error) {
+    throw new RadvisorError('sink-prometheus', 'E_OPTION', `cannot listen on ${listen} (--prometheus-listen): ${describeError(error)}`, {
+      cause: error,
+    })
+  }
+  const host = address.hostname.includes(':') ? `[${address.hostname}]` : address.hostname
+  const url = `http://${host}:${server.port}/metrics`
+  context.logger.status('Serving', `Prometheus metrics on ${url}`)
+  let closed = false
+
+  return {
+    name: 'prometheus',
+    url,
+    render,
+    open(target: Target, header: LogHeader) {
+      if (!closed) series.set(target.id, new TargetSeries(target, header.collector.columns))
+    },
+    write(row: Row) {
+      series.get(row.target.id)?.update(row)
+    },
+    closeTarget(target: Target) {
+      series.delete(target.id)
+    },
+    flush() {},
+    async close() {
+      if (closed) return
+      closed = true
+      series.clear()
+      await server.stop(true)
+    },
+  }
+}
+
+function renderMetrics(series: ReadonlyMap<string, TargetSeries>): string {
+  let text = ''
+  METRICS.forEach((metric, m) => {
+    text += `# HELP ${metric.name} ${metric.help}\n# TYPE ${metric.name} ${metric.type}\n`
+    for (const target of series.values()) {
+      const value = target.values[m]!
+      if (!Number.isNaN(value)) text += `${metric.name}${target.labels} ${formatValue(value)}\n`
+    }
+  })
+  text += `# HELP ${PEAK_METRIC.name} ${PEAK_METRIC.help}\n# TYPE ${PEAK_METRIC.name} ${PEAK_METRIC.type}\n`
+  for (const target of series.values()) {
+    const peak = target.takePeak()
+    if (!Number.isNaN(peak)) text += `${PEAK_METRIC.name}${target.labels} ${formatValue(peak)}\n`
+  }
+  return text
+}
+
+function formatValue(value: number): string {
+  return value === Number.POSITIVE_INFINITY ? '+Inf' : String(value)
+}

@@ -1,0 +1,267 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Server } from 'bun'
+import capturedContainers from '../../../../fixtures/docker/containers.json'
+import captured from '../../../../fixtures/docker/responses.json'
+
+type Summary = Record<string, unknown>
+/** A container summary as `GET /containers/json` lists it. */
+export type ContainerSummary = Summary & { Id: string; Names: string[] }
+type EventAction = 'start' | 'die' | 'destroy'
+
+/** How a request the test marked should fail. */
+export type DockerFailure =
+  /** A 500 with the engine's `{"message": ...}` body. */
+  | 'status-500'
+  /** A 200 whose body is not JSON. */
+  | 'non-json'
+  /** No answer until the engine is closed (the client must time out). */
+  | 'hang'
+
+/** What the test may set on a container it adds; the rest comes from a captured summary. */
+export interface MockContainer {
+  readonly id?: string
+  readonly name?: string
+  readonly image?: string
+  readonly command?: string
+  /** Unix seconds, as the engine reports it. */
+  readonly created?: number
+  readonly labels?: Readonly<Record<string, string>>
+}
+
+const capturedEvents = readFileSync(new URL('../../../../fixtures/docker/events.jsonl', import.meta.url), 'utf8')
+  .split('\n')
+  .filter((line) => line.trim())
+  .map((line) => JSON.parse(line) as Summary)
+
+/**
+ * A Docker engine for hermetic tests: a real HTTP server on a unix socket serving
+ * `/_ping`, `/containers/json` and a streaming `/events`, with answers shaped like the
+ * real engine's (built from `fixtures/docker/`). The test adds and removes containers,
+ * emits events, and makes requests fail; production clients talk to it unchanged.
+ */
+export class MockDockerEngine {
+  /** Paths (with query) of every request, in order of arrival. */
+  readonly requests: string[] = []
+  private readonly containers = new Map<string, Summary>()
+  private readonly streams = new Set<EventStream>()
+  private readonly failures: { path: string; failure: DockerFailure }[] = []
+  private readonly hanging = new Set<() => void>()
+  private readonly requestWaiters: { path: string; resolve: () => void }[] = []
+  private readonly server: Server<undefined>
+  private nextId = 1
+
+  private constructor(
+    /** Path of the engine's unix socket. */
+    readonly socketPath: string,
+    private readonly ownDirectory: string | null,
+  ) {
+    // An event stream may be idle for long; Bun's types omit idleTimeout for unix sockets, but it applies.
+    const noIdleTimeout: object = { idleTimeout: 0 }
+    this.server = Bun.serve({ unix: socketPath, fetch: (request) => this.answer(request), ...noIdleTimeout })
+  }
+
+  /** Starts an engine on `socketPath`, or on a socket in a new temporary folder. */
+  static start(socketPath?: string): MockDockerEngine {
+    if (socketPath) return new MockDockerEngine(socketPath, null)
+    const directory = mkdtempSync(join(tmpdir(), 'radvisor-mock-docker-'))
+    return new MockDockerEngine(join(directory, 'docker.sock'), directory)
+  }
+
+  /** `unix://<socket>`, as `DOCKER_HOST` or `--docker-host` takes it. */
+  get address(): string {
+    return `unix://${this.socketPath}`
+  }
+
+  /** Open `/events` streams. */
+  get subscribers(): number {
+    return this.streams.size
+  }
+
+  /** Adds a running container (listed by `/containers/json`) and returns its summary. */
+  addContainer(container: MockContainer = {}): ContainerSummary {
+    const serial = this.nextId++
+    const id = container.id ?? serial.toString(16).padStart(64, 'c')
+    const name = container.name ?? `mock-${serial}`
+    const summary: ContainerSummary = {
+      ...structuredClone(capturedContainers[0]),
+      Id: id,
+      Names: [`/${name}`],
+      ...(container.image !== undefined && { Image: container.image }),
+      ...(container.command !== undefined && { Command: container.command }),
+      ...(container.created !== undefined && { Created: container.created }),
+      Labels: { ...container.labels },
+      Status: 'Up Less than a second',
+    }
+    this.containers.set(id, summary)
+    return summary
+  }
+
+  /** Lists any value as a container summary, to test answers the engine should never give. */
+  addRawSummary(summary: unknown): void {
+    this.containers.set(`raw-${this.nextId++}`, summary as Summary)
+  }
+
+  removeContainer(id: string): void {
+    this.containers.delete(id)
+  }
+
+  /** Adds a container and emits its `start` event, as `docker run` does. */
+  startContainer(container: MockContainer = {}): ContainerSummary {
+    const summary = this.addContainer(container)
+    this.emit('start', summary.Id)
+    return summary
+  }
+
+  /** Removes a container and emits `die` and `destroy`, as `docker rm -f` does. */
+  stopContainer(id: string): void {
+    this.removeContainer(id)
+    this.emit('die', id)
+    this.emit('destroy', id)
+  }
+
+  /** Sends a container event (shaped like a captured one) to every open `/events` stream. */
+  emit(action: EventAction, id: string): void {
+    const template = capturedEvents.find((event) => event.Action === action) ?? capturedEvents[0]!
+    const name = ((this.containers.get(id)?.Names as string[] | undefined)?.[0] ?? '/mock').replace(/^\//, '')
+    const nanos = BigInt(Date.now()) * 1_000_000n
+    const actor = template.Actor as { Attributes: Record<string, string> }
+    const event = {
+      ...template,
+      id,
+      Actor: { ID: id, Attributes: { ...actor.Attributes, name } },
+      time: Number(nanos / 1_000_000_000n),
+      timeNano: Number(nanos),
+    }
+    for (const stream of this.streams) if (matches(stream.filters, event)) this.send(stream, JSON.stringify(event))
+  }
+
+  /** Sends a raw line (not necessarily JSON) to every open `/events` stream. */
+  emitRaw(line: string): void {
+    for (const stream of this.streams) this.send(stream, line)
+  }
+
+  /** Ends every open `/events` stream, as an engine restart would. */
+  breakEvents(): void {
+    for (const stream of this.streams) {
+      try {
+        stream.controller.close()
+      } catch {
+        // Already cancelled by its client.
+      }
+    }
+    this.streams.clear()
+  }
+
+  /** Makes the next `times` requests to `path` (without query) fail with `failure`. */
+  failNext(path: string, failure: DockerFailure, times = 1): void {
+    for (let i = 0; i < times; i++) this.failures.push({ path, failure })
+  }
+
+  /** Resolves when the next request to `path` (without query) arrives. */
+  nextRequest(path: string): Promise<void> {
+    return new Promise((resolve) => this.requestWaiters.push({ path, resolve }))
+  }
+
+  /** Stops the server, releases hanging requests, and removes the socket it made. */
+  async close(): Promise<void> {
+    for (const release of this.hanging) release()
+    this.breakEvents()
+    await this.server.stop(true)
+    if (this.ownDirectory) rmSync(this.ownDirectory, { recursive: true, force: true })
+    else rmSync(this.socketPath, { force: true })
+  }
+
+  private answer(request: Request): Response | Promise<Response> {
+    const url = new URL(request.url)
+    this.requests.push(url.pathname + url.search)
+    for (const waiter of this.requestWaiters.filter((w) => w.path === url.pathname)) {
+      this.requestWaiters.splice(this.requestWaiters.indexOf(waiter), 1)
+      waiter.resolve()
+    }
+    const failureIndex = this.failures.findIndex((f) => f.path === url.pathname)
+    if (failureIndex >= 0) {
+      const [{ failure }] = this.failures.splice(failureIndex, 1) as [{ path: string; failure: DockerFailure }]
+      return this.fail(failure)
+    }
+    switch (url.pathname) {
+      case '/_ping':
+        return respond(captured.ping.status, captured.ping.body, captured.ping.contentType)
+      case '/containers/json':
+        return respond(200, JSON.stringify([...this.containers.values()]), 'application/json')
+      case '/events':
+        return this.openStream(url.searchParams.get('filters'))
+      default:
+        return respond(404, JSON.stringify({ message: `page not found` }), 'application/json')
+    }
+  }
+
+  private send(stream: EventStream, line: string): void {
+    try {
+      stream.controller.enqueue(new TextEncoder().encode(`${line}\n`))
+    } catch {
+      // The client went away; its stream is dropped.
+      this.streams.delete(stream)
+    }
+  }
+
+  private fail(failure: DockerFailure): Response | Promise<Response> {
+    if (failure === 'status-500') return respond(captured.error.status, JSON.stringify(captured.error.body), captured.error.contentType)
+    if (failure === 'non-json') return respond(200, '<html>not the engine</html>', 'application/json')
+    return new Promise((resolve) => {
+      const release = () => {
+        this.hanging.delete(release)
+        resolve(respond(503, '', 'text/plain'))
+      }
+      this.hanging.add(release)
+    })
+  }
+
+  private openStream(filtersText: string | null): Response {
+    const filters = parseFilters(filtersText)
+    if (!filters) return this.fail('status-500') as Response
+    let entry: EventStream | null = null
+    const body = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        entry = { controller, filters }
+        this.streams.add(entry)
+        // Bun.serve sends headers only with the first body bytes, the engine at once: a
+        // blank line (whitespace between JSON values, which clients skip) sends them now.
+        controller.enqueue(new TextEncoder().encode('\n'))
+      },
+      cancel: () => {
+        if (entry) this.streams.delete(entry)
+      },
+    })
+    return new Response(body, { status: 200, headers: { ...captured.headers, 'Content-Type': 'application/json' } })
+  }
+}
+
+type EventFilters = Readonly<Record<string, readonly string[]>>
+interface EventStream {
+  readonly controller: ReadableStreamDefaultController<Uint8Array>
+  readonly filters: EventFilters
+}
+
+/** The `filters` query, or null when it is not valid JSON (the engine answers 500 then). */
+function parseFilters(text: string | null): EventFilters | null {
+  if (!text) return {}
+  try {
+    const parsed = JSON.parse(text) as Record<string, string[] | Record<string, boolean>>
+    // The engine accepts both {"type":["container"]} and the older {"type":{"container":true}}.
+    return Object.fromEntries(Object.entries(parsed).map(([key, value]) => [key, Array.isArray(value) ? value : Object.keys(value)]))
+  } catch {
+    return null
+  }
+}
+
+function matches(filters: EventFilters, event: Summary): boolean {
+  const type = filters.type
+  const action = filters.event
+  return (!type || type.includes(event.Type as string)) && (!action || action.includes(event.Action as string))
+}
+
+function respond(status: number, body: string, contentType: string): Response {
+  return new Response(body, { status, headers: { ...captured.headers, 'Content-Type': contentType } })
+}
