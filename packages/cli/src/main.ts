@@ -10,5 +10,6 @@ export const main = defineCommand({
   },
   subCommands: {
     run: () => import('./commands/run.ts').then((m) => m.default),
+    report: () => import('./commands/report.ts').then((m) => m.default),
   },
 })

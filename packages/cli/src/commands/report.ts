@@ -1,0 +1,64 @@
+import * as fs from 'node:fs'
+import { describeError, Logger, RadvisorError } from '@radvisor/core'
+import { defaultReportOptions, formatJson, formatProblem, formatText, type Report, reportFiles, writeHtml } from '@radvisor/report'
+import { type ArgsDef, defineCommand } from 'citty'
+import { rejectUnknownFlags } from '../_flags.ts'
+
+const reportArgs = {
+  paths: { type: 'positional', required: false, valueHint: 'dir or files...', description: 'CSVY logs, or directories of them (*.log)' },
+  format: { type: 'enum', options: ['text', 'json'], default: 'text', description: 'Summary on stdout: a table (text) or JSON for scripts' },
+  html: { type: 'string', valueHint: 'path', description: 'Also write a self-contained HTML page with zoomable charts' },
+  'cpu-threshold': {
+    type: 'string',
+    default: String(defaultReportOptions.cpuThreshold),
+    description: 'CPU use (percent of the quota, else of the host CPUs) that counts as saturated',
+  },
+  align: { type: 'boolean', description: 'Put all targets on one time axis (offsets from the earliest sample)' },
+} as const satisfies ArgsDef
+
+export default defineCommand({
+  meta: {
+    name: 'report',
+    description: 'Summarise CSVY logs: rates, millibottlenecks and sampling regularity (radvisor report <dir or files...>)',
+  },
+  args: reportArgs,
+  async run({ args, rawArgs }) {
+    rejectUnknownFlags(rawArgs, reportArgs, 'radvisor report')
+    const report = await reportFiles(fs, args._, {
+      ...defaultReportOptions,
+      cpuThreshold: parseThreshold(args['cpu-threshold']),
+      align: args.align === true,
+    })
+    const logger = new Logger()
+    for (const problem of report.problems) logger.warn(formatProblem(problem))
+    const unlisted = report.problemCount - report.problems.length
+    if (unlisted > 0) logger.warn(`${unlisted} more problem(s) not listed`)
+    process.stdout.write(args.format === 'json' ? formatJson(report) : formatText(report))
+    if (args.html) {
+      writeHtmlFile(args.html, report)
+      logger.status('Wrote', `${args.html} (${report.targets.length} target(s))`)
+    }
+  },
+})
+
+function parseThreshold(text: string): number {
+  const value = Number(text)
+  if (text.trim() === '' || !Number.isFinite(value) || value <= 0) {
+    throw new RadvisorError('report', 'E_OPTION', `--cpu-threshold must be a positive percentage such as 95, got '${text}'`)
+  }
+  return value
+}
+
+function writeHtmlFile(path: string, report: Report): void {
+  let fd: number
+  try {
+    fd = fs.openSync(path, 'w')
+  } catch (error) {
+    throw new RadvisorError('report', 'E_OPTION', `cannot write --html ${path} (${describeError(error)}); give a writable file path`)
+  }
+  try {
+    writeHtml(report, (chunk) => fs.writeSync(fd, chunk))
+  } finally {
+    fs.closeSync(fd)
+  }
+}

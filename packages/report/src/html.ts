@@ -1,0 +1,167 @@
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { CLIENT_SCRIPT } from './_html-client.ts'
+import { formatPeak, offsetOf, originOf, RATE_ROWS } from './_present.ts'
+import { bytes, decimal, milliseconds, offset, percent } from './_units.ts'
+import type { TargetAnalysis, TargetSummary } from './analyze.ts'
+import type { Report } from './report.ts'
+
+/** uPlot's script and stylesheet, inlined so the page needs no network. */
+export interface ChartAssets {
+  readonly script: string
+  readonly css: string
+}
+
+/** Reads uPlot from the installed `uplot` package. */
+export function uplotAssets(): ChartAssets {
+  const require = createRequire(import.meta.url)
+  const dist = require.resolve('uplot/package.json').replace(/package\.json$/, 'dist/')
+  return { script: readFileSync(`${dist}uPlot.iife.min.js`, 'utf8'), css: readFileSync(`${dist}uPlot.min.css`, 'utf8') }
+}
+
+// Points serialised per chunk, so a target with millions of intervals streams out piecewise.
+const CHUNK = 8192
+
+/**
+ * Writes the report as one self-contained HTML page through `write` (called with pieces,
+ * so a report of millions of intervals is never one string): a summary table and four
+ * zoomable uPlot charts per target (CPU, memory, I/O, throttling) at full resolution, with
+ * millibottlenecks shaded.
+ */
+export function writeHtml(report: Report, write: (chunk: string) => void, assets: ChartAssets = uplotAssets()): void {
+  write(`<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>radvisor report</title>\n`)
+  write(`<style>${assets.css}</style>\n<style>${PAGE_CSS}</style>\n</head>\n<body>\n`)
+  write(`<h1>radvisor report</h1>\n<p class="lead">${escapeHtml(lead(report))}</p>\n`)
+  if (report.problemCount > 0) {
+    write(`<details class="problems"><summary>${report.problemCount} problem(s) in the input, skipped</summary><ul>`)
+    for (const problem of report.problems) write(`<li>${escapeHtml(`${problem.source}${problem.line > 0 ? `:${problem.line}` : ''}: ${problem.message}`)}</li>`)
+    write('</ul></details>\n')
+  }
+  report.targets.forEach((target, index) => write(targetSection(report, target.summary, index)))
+  write(`<script>${assets.script}</script>\n`)
+  write(`<script>window.RADVISOR_ALIGNED = ${report.origin !== null}; window.RADVISOR_TARGETS = [];</script>\n`)
+  for (const target of report.targets) {
+    write('<script>window.RADVISOR_TARGETS.push(')
+    writeTargetData(report, target, write)
+    write(')</script>\n')
+  }
+  write(`<script>${CLIENT_SCRIPT}</script>\n</body>\n</html>\n`)
+}
+
+function lead(report: Report): string {
+  const thresholds = `CPU >= ${report.options.cpuThreshold}% of its limit, memory >= ${report.options.memoryThreshold}% of its limit, any throttling, or I/O wait >= 1 queued request`
+  const axis = report.origin === null ? '' : ` Targets aligned on one time axis from ${new Date(report.origin).toISOString()}.`
+  return `${report.targets.length} target(s). A millibottleneck is a run of consecutive intervals with ${thresholds}; they are shaded red. Charts show seconds from the first sample${report.origin === null ? '' : ' of any target'}; drag to zoom, double-click to reset.${axis}`
+}
+
+function targetSection(report: Report, target: TargetSummary, index: number): string {
+  const rows = RATE_ROWS.map((row) => {
+    const q = target.rates[row.name]
+    return q ? `<tr><th>${row.label}</th><td>${row.format(q.p50)}</td><td>${row.format(q.p99)}</td><td>${row.format(q.max)}</td></tr>` : ''
+  }).join('')
+  const mb = target.millibottlenecks
+  const runs = mb.longest
+    .map(
+      (run) =>
+        `<tr><td>${offset(offsetOf(report, target, run))}</td><td>${milliseconds(run.duration)}</td><td>${run.resource}</td><td>${formatPeak(run.resource, run.peak)}</td></tr>`,
+    )
+    .join('')
+  const sampling = target.sampling
+  const facts = [
+    `${target.provider ?? 'unknown provider'}, ${target.collectorType}${target.id ? `, ${target.id}` : ''}`,
+    `${target.samples} samples over ${milliseconds(target.duration)}, from ${new Date(target.start).toISOString()}`,
+    sampling
+      ? `sampled every ${milliseconds(sampling.nominalInterval)} (p99 ${milliseconds(sampling.deltas.p99)}, max ${milliseconds(sampling.deltas.max)}); ${sampling.lateIntervals} late intervals = ${percent(sampling.lateShare * 100)} of the run`
+      : 'fewer than two samples',
+    `${target.gaps} gaps (missing or reset counters)`,
+    `CPU limit ${target.cpuLimit ? `${decimal(target.cpuLimit.cores)} cores (${target.cpuLimit.from})` : 'unknown'}, memory limit ${target.memoryLimit === null ? 'none' : bytes(target.memoryLimit)}`,
+    mb.count === 0 ? 'no millibottlenecks' : `millibottlenecks: ${mb.count}, ${milliseconds(mb.totalDuration)} in all`,
+  ]
+  return `<section class="target" id="target-${index}">
+<h2>${escapeHtml(target.name)}</h2>
+<p class="source">${escapeHtml(target.source)}${target.cgroup ? ` &middot; ${escapeHtml(target.cgroup)}` : ''}</p>
+<ul class="facts">${facts.map((fact) => `<li>${escapeHtml(fact)}</li>`).join('')}</ul>
+<div class="charts" id="charts-${index}"></div>
+<div class="tables">
+<table class="rates"><thead><tr><th></th><th>p50</th><th>p99</th><th>max</th></tr></thead><tbody>${rows}</tbody></table>
+${mb.count > 0 ? `<table class="runs"><caption>Longest millibottlenecks</caption><thead><tr><th>at</th><th>duration</th><th>resource</th><th>peak</th></tr></thead><tbody>${runs}</tbody></table>` : ''}
+</div>
+</section>
+`
+}
+
+/** One target's chart data as a JS object literal; x in seconds from the origin. */
+function writeTargetData(report: Report, target: TargetAnalysis, write: (chunk: string) => void): void {
+  const { summary, series } = target
+  const origin = originOf(report, summary)
+  const seconds = (time: number): number => (time - origin) / 1000
+  write(
+    `{name:${script(summary.name)},cpuLimit:${summary.cpuLimit ? summary.cpuLimit.cores : null},cpuLimitFrom:${script(summary.cpuLimit?.from ?? null)},memoryLimit:${summary.memoryLimit},hasIoWait:${summary.rates.ioWait !== null}`,
+  )
+  write(`,runs:${script(target.millibottlenecks.map((run) => [round(seconds(run.start), 6), round(seconds(run.end), 6), run.resource]))}`)
+  write(',x:')
+  writeNumbers(series.time, write, (time) => round(seconds(time), 6))
+  write(',series:{')
+  const columns: [string, Float32Array, (value: number) => number][] = [
+    ['cpuCores', series.cpuCores, significant],
+    ['cpuPercent', series.cpuPercent, significant],
+    ['memoryBytes', series.memoryBytes, Math.round],
+    ['ioReadBytesPerSec', series.ioReadBytesPerSec, significant],
+    ['ioWriteBytesPerSec', series.ioWriteBytesPerSec, significant],
+    ['throttledPercent', series.throttledFraction, (fraction) => significant(fraction * 100)],
+  ]
+  columns.forEach(([name, values, shape], index) => {
+    write(`${index === 0 ? '' : ','}${name}:`)
+    writeNumbers(values, write, shape)
+  })
+  write('}}')
+}
+
+function writeNumbers(values: ArrayLike<number>, write: (chunk: string) => void, shape: (value: number) => number): void {
+  write('[')
+  for (let start = 0; start < values.length; start += CHUNK) {
+    const parts: string[] = []
+    for (let i = start; i < Math.min(start + CHUNK, values.length); i++) {
+      const value = values[i] as number
+      parts.push(Number.isFinite(value) ? String(shape(value)) : 'null')
+    }
+    write(`${start === 0 ? '' : ','}${parts.join(',')}`)
+  }
+  write(']')
+}
+
+function significant(value: number): number {
+  return Number(value.toPrecision(5))
+}
+
+function round(value: number, digits: number): number {
+  const scale = 10 ** digits
+  return Math.round(value * scale) / scale
+}
+
+/** JSON safe inside a <script> element. */
+function script(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c')
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`)
+}
+
+const PAGE_CSS = `
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px auto; max-width: 1200px; padding: 0 16px; color: #111827; background: #fff; }
+h1 { font-size: 22px; margin: 0 0 4px; }
+.lead { color: #4b5563; margin: 0 0 16px; }
+.target { border-top: 1px solid #e5e7eb; padding-top: 12px; margin-top: 20px; }
+h2 { font-size: 18px; margin: 0; }
+.source { color: #6b7280; font-size: 12px; margin: 2px 0 6px; word-break: break-all; }
+.facts { margin: 0 0 8px; padding-left: 18px; color: #374151; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 6px 16px; }
+.chart { min-width: 0; }
+.tables { display: flex; flex-wrap: wrap; align-items: flex-start; gap: 24px; margin-top: 8px; }
+table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
+th, td { padding: 2px 10px; text-align: right; border-bottom: 1px solid #f3f4f6; }
+tbody th { text-align: left; font-weight: normal; color: #374151; }
+caption { text-align: left; font-weight: 600; padding-bottom: 4px; }
+.problems { margin: 8px 0; color: #92400e; }
+`

@@ -1,0 +1,69 @@
+import { formatPeak, offsetOf, originOf, RATE_ROWS } from './_present.ts'
+import { bytes, decimal, milliseconds, offset, percent } from './_units.ts'
+import { RESOURCES, type TargetSummary } from './analyze.ts'
+import type { Report } from './report.ts'
+
+/** The report as a terminal table, one block per target. */
+export function formatText(report: Report): string {
+  const blocks = report.targets.map(({ summary }) => targetBlock(report, summary))
+  const head = report.origin === null ? [] : [`Aligned on one time axis from ${new Date(report.origin).toISOString()}`, '']
+  return `${[...head, ...blocks].join('\n')}`
+}
+
+function targetBlock(report: Report, target: TargetSummary): string {
+  const lines: string[] = []
+  const kind = [target.provider, target.id, target.collectorType].filter(Boolean).join(' ')
+  lines.push(`${target.name} (${kind})  ${target.source}`)
+  const startOffset = target.start - originOf(report, target)
+  const range = report.origin === null ? milliseconds(target.duration) : `${offset(startOffset)} to ${offset(startOffset + target.duration)}`
+  lines.push(`  ${range}, ${target.samples} samples, ${target.gaps} gap${target.gaps === 1 ? '' : 's'} (missing or reset counters)`)
+  const sampling = target.sampling
+  if (sampling) {
+    lines.push(
+      `  sampling: every ${milliseconds(sampling.nominalInterval)} (p99 ${milliseconds(sampling.deltas.p99)}, max ${milliseconds(sampling.deltas.max)}); ` +
+        `${sampling.lateIntervals} late interval${sampling.lateIntervals === 1 ? '' : 's'} (> 1.2x) = ${percent(sampling.lateShare * 100)} of the run`,
+    )
+  }
+  const cpuLimit = target.cpuLimit ? `${decimal(target.cpuLimit.cores)} cores (${target.cpuLimit.from === 'quota' ? 'quota' : 'host CPUs'})` : 'unknown'
+  lines.push(`  limits: CPU ${cpuLimit}, memory ${target.memoryLimit === null ? 'none' : bytes(target.memoryLimit)}`)
+  lines.push('')
+  const rows = RATE_ROWS.filter((row) => target.rates[row.name] !== null).map((row) => {
+    const q = target.rates[row.name]
+    return q ? [row.label, row.format(q.p50), row.format(q.p99), row.format(q.max)] : []
+  })
+  lines.push(...table(['', 'p50', 'p99', 'max'], rows, 'lrrr').map((line) => `  ${line}`))
+  lines.push('')
+  const t = target.totals
+  lines.push(
+    `  totals: CPU ${decimal(t.cpuSeconds)} s, read ${bytes(t.ioReadBytes)}, written ${bytes(t.ioWriteBytes)}, ` +
+      `${t.pageFaults} page faults (${t.majorPageFaults} major), throttled ${t.throttledPeriods} of ${t.periods} periods` +
+      (t.peakMemoryBytes === null ? '' : `, peak memory ${bytes(t.peakMemoryBytes)}`),
+  )
+  const mb = target.millibottlenecks
+  const parts = RESOURCES.filter((resource) => mb.byResource[resource].count > 0).map(
+    (resource) => `${resource} ${mb.byResource[resource].count} / ${milliseconds(mb.byResource[resource].totalDuration)}`,
+  )
+  lines.push(
+    mb.count === 0
+      ? '  millibottlenecks: none'
+      : `  millibottlenecks: ${mb.count}, ${milliseconds(mb.totalDuration)} in all (${parts.join(', ')})`,
+  )
+  if (mb.longest.length > 0) {
+    const rows = mb.longest.map((run) => [offset(offsetOf(report, target, run)), milliseconds(run.duration), run.resource, formatPeak(run.resource, run.peak)])
+    lines.push(...table(['at', 'duration', 'resource', 'peak'], rows, 'rrll').map((line) => `    ${line}`))
+  }
+  lines.push('')
+  return lines.join('\n')
+}
+
+/** Columns padded to their widest cell, aligned per `align` (`l` or `r` for each column). */
+function table(header: readonly string[], rows: readonly (readonly string[])[], align: string): string[] {
+  const all = [header, ...rows]
+  const widths = header.map((_, column) => Math.max(...all.map((row) => (row[column] ?? '').length)))
+  return all.map((row) =>
+    row
+      .map((cell, column) => (align[column] === 'l' ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  )
+}

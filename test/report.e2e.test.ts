@@ -1,0 +1,76 @@
+import { describe, expect, test } from 'bun:test'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+const ROOT = join(import.meta.dir, '..')
+const FIXTURES = join(ROOT, 'fixtures/report')
+
+function radvisor(...args: string[]): { exitCode: number; stdout: string; stderr: string } {
+  const result = Bun.spawnSync([process.execPath, join(ROOT, 'packages/cli/src/bin.ts'), ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } })
+  return { exitCode: result.exitCode ?? -1, stdout: result.stdout.toString(), stderr: result.stderr.toString() }
+}
+
+describe('radvisor report', () => {
+  test('prints the summary of a directory of logs and lists the malformed lines on stderr', () => {
+    const { exitCode, stdout, stderr } = radvisor('report', FIXTURES)
+    expect(exitCode).toBe(0)
+    expect(stdout).toContain('web-1 (docker 3f2a1b4c5d6e cgroup_v1)')
+    expect(stdout).toMatch(/\+0\.200 s +150 ms +cpu +99%/)
+    expect(stdout).toContain('shop/api-7d9f (kubernetes')
+    expect(stderr).toContain('malformed.log:42: wrong column count')
+    expect(stderr).toContain('malformed.log:45: truncated last row')
+    expect(stderr).toContain("no-header.log:1: missing header")
+  })
+
+  test('--format json with --cpu-threshold and --align, on files and the real radvisor 1.1.7 log', () => {
+    const { exitCode, stdout } = radvisor(
+      'report',
+      join(FIXTURES, 'v1-cpu-saturation.log'),
+      '/work/shared/fixtures/radvisor-1.1.7-docker.log',
+      '--format',
+      'json',
+      '--cpu-threshold',
+      '98',
+      '--align',
+    )
+    expect(exitCode).toBe(0)
+    const report = JSON.parse(stdout)
+    expect(report.options).toEqual({ cpuThreshold: 98, memoryThreshold: 95, align: true })
+    expect(report.origin).toBe(1_586_651_816_493.417)
+    expect(report.targets.map((target: { name: string }) => target.name)).toEqual(['web-1', 'cocky_hugle'])
+    // at 98% only the 99% interval of the 150 ms run remains
+    expect(report.targets[0].millibottlenecks.byResource.cpu).toEqual({ count: 1, totalDuration: 50 })
+  })
+
+  test('--html writes a self-contained page', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'radvisor-report-'))
+    try {
+      const path = join(directory, 'report.html')
+      const { exitCode, stderr } = radvisor('report', FIXTURES, '--html', path)
+      expect(exitCode).toBe(0)
+      expect(stderr).toContain(`Wrote ${path} (3 target(s))`)
+      const page = readFileSync(path, 'utf8')
+      expect(page).toContain('window.RADVISOR_TARGETS.push(')
+      expect(page).toContain('shop/api-7d9f')
+    } finally {
+      rmSync(directory, { recursive: true, force: true })
+    }
+  })
+
+  test('bad input exits 2 with one clear line', () => {
+    for (const [args, message] of [
+      [['report', '/nonexistent/stats'], "[radvisor] [report] cannot read '/nonexistent/stats'"],
+      [['report', join(FIXTURES, 'no-header.log')], '[radvisor] [report] none of the 1 file(s) given is a readable CSVY log'],
+      [['report', FIXTURES, '--cpu-threshold', '-5'], '[radvisor] [report] --cpu-threshold must be a positive percentage'],
+      [['report', FIXTURES, '--html', '/nonexistent/dir/r.html'], '[radvisor] [report] cannot write --html /nonexistent/dir/r.html'],
+      [['report', FIXTURES, '--colour'], "unknown option '--colour' for radvisor report"],
+    ] as const) {
+      const { exitCode, stderr } = radvisor(...args)
+      expect(exitCode).toBe(2)
+      const lines = stderr.trim().split('\n').filter((line) => !line.includes('Warning'))
+      expect(lines).toHaveLength(1)
+      expect(lines[0]).toContain(message)
+    }
+  })
+})
