@@ -3,11 +3,13 @@ import {
   type CollectorFactory,
   ExitCode,
   Logger,
+  type OptionSpecs,
   type PluginContext,
   type ProviderDefinition,
   parseDuration,
   parseSize,
   RadvisorError,
+  type ResolvedOptions,
   resolveOptions,
   Runner,
   type RunSettings,
@@ -26,7 +28,7 @@ export type RunArgs = Record<string, string | boolean | string[] | undefined> & 
 
 interface SinkPlan {
   readonly definition: SinkDefinition
-  readonly options: Record<string, unknown>
+  readonly options: ResolvedOptions<OptionSpecs>
 }
 
 /** Validates everything the user typed; creates nothing. */
@@ -42,9 +44,15 @@ async function plan(definition: ProviderDefinition, args: RunArgs, rawArgs: stri
   }
   const pollMs = parseDuration(text('poll')!, '--poll')
   const durationMs = text('duration') ? parseDuration(text('duration')!, '--duration') : null
+  const ticks = text('ticks') === undefined ? null : parseTicks(text('ticks')!)
   if (!settings.directory) throw new RadvisorError('cli', 'E_OPTION', 'invalid value \'\' for --directory: expected a path')
 
-  const providerRaw = Object.fromEntries(Object.keys(definition.options).map((key) => [key, optionText(args[key])]))
+  const providerRaw = Object.fromEntries(
+    Object.entries(definition.options).map(([key, spec]) => [
+      key,
+      spec.repeatable ? repeated(rawArgs, key).join(',') || undefined : optionText(args[key]),
+    ]),
+  )
   const providerOptions = resolveOptions(definition.name, definition.options, providerRaw, (key) => `--${key}`)
 
   const sinkSpecs = [...new Set(repeated(rawArgs, 'sink'))]
@@ -64,7 +72,14 @@ async function plan(definition: ProviderDefinition, args: RunArgs, rawArgs: stri
   if (unused !== undefined) {
     throw new RadvisorError('cli', 'E_OPTION', `--sink-option names sink '${unused}', which is not selected with --sink`)
   }
-  return { settings, pollMs, durationMs, providerOptions, sinks, cgroupRoot: text('cgroup-root')! }
+  return { settings, pollMs, durationMs, ticks, providerOptions, sinks, cgroupRoot: text('cgroup-root')! }
+}
+
+function parseTicks(text: string): number {
+  if (!/^[1-9]\d*$/.test(text)) {
+    throw new RadvisorError('cli', 'E_OPTION', `invalid value '${text}' for --ticks: expected a positive whole number of ticks, such as 1000`)
+  }
+  return Number(text)
 }
 
 function optionText(value: unknown): string | undefined {
@@ -122,6 +137,8 @@ export async function runProvider(definition: ProviderDefinition, args: RunArgs,
     throw error
   }
 
+  const finished = Promise.withResolvers<string>()
+  const tickLimit = planned.ticks
   runner = new Runner({
     provider,
     collectors,
@@ -130,9 +147,13 @@ export async function runProvider(definition: ProviderDefinition, args: RunArgs,
     version,
     intervalMs: planned.settings.intervalMs,
     pollMs: planned.pollMs,
+    ...(tickLimit !== null && {
+      onTick: (ticks: number) => {
+        if (ticks >= tickLimit) finished.resolve('ticks')
+      },
+    }),
   })
   const active = runner
-  const finished = Promise.withResolvers<string>()
   const onSignal = (signal: NodeJS.Signals) => finished.resolve(signal)
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
@@ -149,7 +170,8 @@ export async function runProvider(definition: ProviderDefinition, args: RunArgs,
   }
   process.on('SIGINT', forceExit)
   process.on('SIGTERM', forceExit)
-  logger.status('Stopping', reason === 'duration' ? 'after --duration elapsed' : `on ${reason}`)
+  const stopReasons: Record<string, string> = { duration: 'after --duration elapsed', ticks: `after --ticks ${tickLimit} ticks` }
+  logger.status('Stopping', stopReasons[reason] ?? `on ${reason}`)
   const summary = await active.stop()
   logger.status('Finished', `${summary.rows} rows from ${summary.targets} targets`)
   const { lateness, ticks, missed } = summary.stats

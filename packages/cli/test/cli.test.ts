@@ -41,6 +41,7 @@ describe('radvisor CLI', () => {
       '--sink',
       '--sink-option',
       '--duration',
+      '--ticks',
       '--quiet',
       '--verbose',
       '--color',
@@ -58,6 +59,8 @@ describe('radvisor CLI', () => {
     ['--buffer 0', ['run', counter, '--buffer', '0'], /invalid value '0' for --buffer/],
     ['--buffer -5MiB', ['run', counter, '--buffer=-5MiB'], /invalid value '-5MiB' for --buffer/],
     ['--duration xyz', ['run', counter, '--duration', 'xyz'], /invalid value 'xyz' for --duration/],
+    ['--ticks 0', ['run', counter, '--ticks', '0'], /invalid value '0' for --ticks/],
+    ['--ticks 2.5', ['run', counter, '--ticks', '2.5'], /invalid value '2.5' for --ticks/],
     ['an unknown sink', ['run', counter, '--sink', 'nosuch'], /unknown sink 'nosuch' for --sink/],
     ['a module that is no sink', ['run', counter, '--sink', join(fixtures, 'no-default.ts')], /is not a valid sink: no default export/],
     ['a sink module that does not exist', ['run', counter, '--sink', './missing-sink.ts'], /cannot load sink '.\/missing-sink.ts'/],
@@ -104,6 +107,26 @@ describe('radvisor CLI', () => {
     expect(Date.now() - started).toBeLessThan(5000)
     expect(stderr).toContain('after --duration elapsed')
     expect(readFileSync(out, 'utf8')).toContain('flushed')
+  })
+
+  test('--ticks stops the run gracefully after exactly that many ticks', () => {
+    const out = join(work, 'ticks.txt')
+    const { code, stderr } = radvisor(['run', counter, '-i', '5ms', '--ticks', '7', '-v', '--sink', join(fixtures, 'file-sink.ts'), '--sink-option', `file.path=${out}`])
+    expect(code).toBe(0)
+    expect(stderr).toContain('after --ticks 7 ticks')
+    expect(stderr).toMatch(/Punctuality +7 ticks, /)
+    const written = readFileSync(out, 'utf8').trim().split('\n')
+    expect(written.filter((line) => line.startsWith('t0 '))).toHaveLength(8) // 7 ticks + the final sample
+    expect(written.at(-1)).toBe('flushed')
+  })
+
+  test('a repeatable provider option keeps every value', () => {
+    const out = join(work, 'repeat.txt')
+    const sink = ['--sink', join(fixtures, 'file-sink.ts'), '--sink-option', `file.path=${out}`]
+    const { code } = radvisor(['run', counter, '--tag', 'x', '--tag=y', '--duration', '100ms', ...sink])
+    expect(code).toBe(0)
+    const opened = readFileSync(out, 'utf8').split('\n').filter((line) => line.startsWith('open '))
+    expect(opened).toEqual(['open x', 'open y'])
   })
 
   test('a second signal during shutdown exits at once with code 2', async () => {

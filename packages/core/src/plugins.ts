@@ -99,6 +99,8 @@ export interface OptionSpec {
   readonly description: string
   readonly default?: string
   readonly required?: boolean
+  /** A string option that may be given several times; the values arrive joined with commas. */
+  readonly repeatable?: boolean
 }
 
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>

@@ -1,0 +1,43 @@
+import { describe, expect, test } from 'bun:test'
+import { type FileSystem, memoryLogger, type PluginContext, RadvisorError } from '@radvisor/core'
+import { cgroupProvider } from '../src/definition.ts'
+import { fixedClock, ROOT, v2Host } from './_hosts.ts'
+
+function context(fs: FileSystem): PluginContext {
+  return {
+    logger: memoryLogger(),
+    clock: fixedClock,
+    fs,
+    settings: { version: '0.0.0', intervalMs: 50, directory: '/tmp', bufferBytes: 4096, flushLog: null, flushEveryMs: null },
+    tickStats: () => ({ intervalMs: 50, ticks: 0, missed: 0, lateness: { p50: 0, p99: 0, max: 0 } }),
+    cgroupRoot: ROOT,
+  }
+}
+
+describe('cgroup provider definition', () => {
+  test('is the provider named cgroup with a --match option', () => {
+    expect(cgroupProvider).toMatchObject({ kind: 'provider', name: 'cgroup', options: { match: { type: 'string' } } })
+  })
+
+  test('--match takes comma-separated patterns relative to --cgroup-root', async () => {
+    const provider = await cgroupProvider.create({ match: 'system.slice/ssh.service, system.slice/docker-*.scope' }, context(v2Host().fs))
+    await provider.init()
+    expect((await provider.poll()).map((t) => t.id)).toEqual([`system.slice+docker-${'a'.repeat(64)}.scope`, 'system.slice+ssh.service'])
+  })
+
+  test('without --match it collects the host defaults and the root cgroup', async () => {
+    const provider = await cgroupProvider.create({ match: undefined }, context(v2Host().fs))
+    await provider.init()
+    const ids = (await provider.poll()).map((t) => t.id)
+    expect(ids[0]).toBe('root')
+    expect(ids).toContain('system.slice+ssh.service')
+  })
+
+  test('a bad --match fails at once, as a usage error', async () => {
+    const error = await Promise.resolve()
+      .then(() => cgroupProvider.create({ match: '../x' }, context(v2Host().fs)))
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(RadvisorError)
+    expect((error as RadvisorError).exitCode).toBe(2)
+  })
+})
