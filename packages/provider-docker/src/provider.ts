@@ -1,0 +1,101 @@
+import {
+  type Clock,
+  describeError,
+  type Logger,
+  type Provider,
+  RadvisorError,
+  systemTimer,
+  type Target,
+  type Timer,
+  unixNanos,
+} from '@radvisor/core'
+import type { DockerAddress } from './_address.ts'
+import { DockerClient } from './_client.ts'
+import { type Backoff, EventFollower } from './_events.ts'
+import { containerTarget } from './_targets.ts'
+
+export interface DockerProviderOptions {
+  /** The engine's address (see `resolveDockerHost`). */
+  readonly address: DockerAddress
+  /** Follow the event stream to poll at once on container start/die/destroy. */
+  readonly events: boolean
+  /** Longest wait for an answer of the engine. */
+  readonly timeoutMs: number
+  readonly logger: Logger
+  readonly clock: Clock
+  readonly timer?: Timer
+  /** Reconnection delays of the event stream; default 250 ms doubling up to 10 s. */
+  readonly backoff?: Backoff
+}
+
+/**
+ * Running containers of a Docker engine. `poll()` lists them with `GET /containers/json`;
+ * `watch()` follows `GET /events` so that a new container is found within milliseconds
+ * instead of at the next poll.
+ */
+export function createDockerProvider(options: DockerProviderOptions): Provider {
+  return new DockerProvider(options)
+}
+
+class DockerProvider implements Provider {
+  readonly name = 'docker'
+  private readonly client: DockerClient
+  private readonly timer: Timer
+  private follower: EventFollower | null = null
+
+  constructor(private readonly options: DockerProviderOptions) {
+    this.timer = options.timer ?? systemTimer
+    this.client = new DockerClient({ address: options.address, timeoutMs: options.timeoutMs, timer: this.timer })
+  }
+
+  async init(): Promise<void> {
+    try {
+      await this.client.ping()
+    } catch (error) {
+      throw new RadvisorError(
+        'provider-docker',
+        'E_CONNECT',
+        `cannot reach the Docker engine: ${oneLine(describeError(error))}; ` +
+          'run radvisor as root (or a member of the docker group), or set DOCKER_HOST or --docker-host to the engine\'s address',
+        { cause: error },
+      )
+    }
+  }
+
+  async poll(): Promise<Target[]> {
+    const list = await this.client.getJson('/containers/json')
+    if (!Array.isArray(list)) {
+      throw new RadvisorError(
+        'provider-docker',
+        'E_PROTOCOL',
+        `GET /containers/json at ${this.client.address} answered ${typeof list === 'object' ? 'an object' : typeof list} instead of a list`,
+      )
+    }
+    const { logger, clock } = this.options
+    const polledAt = unixNanos(clock.now())
+    const targets: Target[] = []
+    for (const summary of list) {
+      try {
+        targets.push(containerTarget(summary, polledAt))
+      } catch (error) {
+        const message = describeError(error)
+        logger.once(`docker:summary:${message}`, () => logger.warn(message))
+      }
+    }
+    return targets
+  }
+
+  watch(onChange: () => void): void {
+    if (!this.options.events) return
+    this.follower ??= new EventFollower(this.client, this.options.logger, this.timer, this.options.backoff ?? { initialMs: 250, maxMs: 10_000 })
+    this.follower.start(onChange)
+  }
+
+  async close(): Promise<void> {
+    await this.follower?.close()
+  }
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim()
+}
