@@ -2,7 +2,7 @@
 import { ExitCode, formatError, RadvisorError } from '@radvisor/core'
 import { type CommandDef, runCommand, showUsage } from 'citty'
 import { main } from './main.ts'
-import { plannedProviders, providers } from './registry.ts'
+import { providers } from './registry.ts'
 
 /**
  * Entry point. citty parses; radvisor prints errors as one `[radvisor] [plugin] message`
@@ -43,11 +43,10 @@ function translate(error: unknown): unknown {
   const message = error.message.replace(/\x1b\[[0-9;]*m/g, '')
   const unknown = /^Unknown command (\S+)/.exec(message)
   if (unknown) {
-    const names = new Set([...Object.keys(providers), ...Object.keys(plannedProviders)])
-    return new RadvisorError('cli', 'E_OPTION', `unknown provider '${unknown[1]}' for run (available: ${[...names].join(', ')}); see radvisor run --help`)
+    return new RadvisorError('cli', 'E_OPTION', `unknown provider '${unknown[1]}' for run (available: ${Object.keys(providers).join(', ')}, or a module path); see radvisor run --help`)
   }
   if (/^No command specified/.test(message)) {
-    return new RadvisorError('cli', 'E_OPTION', 'missing command: try radvisor run cgroup, or radvisor --help')
+    return new RadvisorError('cli', 'E_OPTION', 'missing command or provider: try radvisor run cgroup, or radvisor --help')
   }
   return new RadvisorError('cli', 'E_OPTION', message)
 }

@@ -15,10 +15,3 @@ export const sinks: Record<string, Lazy<SinkDefinition>> = {
   jsonl: () => import('@radvisor/sink-jsonl'),
   prometheus: () => import('@radvisor/sink-prometheus'),
 }
-
-/** Providers that have a name but no implementation in this build yet. */
-export const plannedProviders: Record<string, string> = {
-  cgroup: 'cgroups of this machine, straight from the cgroup tree',
-  docker: 'containers of the local Docker engine',
-  kubernetes: 'pods of this Kubernetes node',
-}

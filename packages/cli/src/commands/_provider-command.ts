@@ -1,4 +1,4 @@
-import { type ProviderDefinition, RadvisorError } from '@radvisor/core'
+import type { ProviderDefinition } from '@radvisor/core'
 import { type ArgsDef, type CommandDef, defineCommand } from 'citty'
 import { rejectUnknownFlags } from '../_flags.ts'
 import { builtinSinkArgs, loadProvider, optionArgs } from '../_plugins.ts'
@@ -15,16 +15,6 @@ export async function providerCommand(spec: string): Promise<CommandDef> {
     async run({ args: parsed, rawArgs }) {
       rejectUnknownFlags(rawArgs, args, `radvisor run ${spec}`)
       process.exitCode = await runProvider(definition, parsed as RunArgs, rawArgs)
-    },
-  })
-}
-
-/** A provider that is planned but not in this build: says so instead of failing obscurely. */
-export function unavailableCommand(name: string, description: string): CommandDef {
-  return defineCommand({
-    meta: { name, description: `${description} (not available in this build yet)` },
-    run() {
-      throw new RadvisorError('cli', 'E_OPTION', `provider '${name}' is not available in this build yet`)
     },
   })
 }

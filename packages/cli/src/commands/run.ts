@@ -2,15 +2,10 @@ import type { CommandDef, SubCommandsDef } from 'citty'
 import { defineCommand } from 'citty'
 import { isModulePath } from '../_plugins.ts'
 import { runArgs } from '../args.ts'
-import { plannedProviders, providers } from '../registry.ts'
-import { providerCommand, unavailableCommand } from './_provider-command.ts'
+import { providers } from '../registry.ts'
+import { providerCommand } from './_provider-command.ts'
 
-const named: SubCommandsDef = {}
-for (const name of new Set([...Object.keys(providers), ...Object.keys(plannedProviders)])) {
-  named[name] = providers[name]
-    ? () => providerCommand(name)
-    : unavailableCommand(name, plannedProviders[name] ?? name)
-}
+const named: SubCommandsDef = Object.fromEntries(Object.keys(providers).map((name) => [name, () => providerCommand(name)]))
 
 /**
  * Registered providers, plus any module path (`radvisor run ./my-provider.ts`), so that
