@@ -21,6 +21,7 @@ export const runArgs = {
   },
   'sink-option': { type: 'string', description: 'An option for a sink, repeatable: <sink>.<key>=<value>' },
   duration: { type: 'string', description: 'Stop gracefully after this long (e.g. 10s, 5m)' },
+  ticks: { type: 'string', description: 'Stop gracefully after this many ticks (e.g. 1000; for benchmarks)' },
   quiet: { type: 'boolean', alias: 'q', description: 'Print only errors' },
   verbose: { type: 'boolean', alias: 'v', description: 'Print details, and sampling punctuality at exit' },
   color: { type: 'enum', alias: 'c', options: ['auto', 'always', 'never'], default: 'auto', description: 'Colour output' },
