@@ -6,14 +6,13 @@
  * also when a test fails.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { type ChildProcess, spawn } from 'node:child_process'
 import * as fs from 'node:fs'
 import { tmpdir } from 'node:os'
-import { delimiter, join, resolve } from 'node:path'
+import { join } from 'node:path'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { column, exited, type Log, radvisor, readLog } from './_support.ts'
 
 const CGROUP_ROOT = '/sys/fs/cgroup'
-const REPO = resolve(import.meta.dir, '..')
-const RADVISOR = join(REPO, 'node_modules/.bin/radvisor')
 const PARENT = `radvisor-test-${Math.random().toString(36).slice(2, 10)}`
 
 /** Why the real-kernel tests cannot run here, or null when they can. */
@@ -84,72 +83,11 @@ async function removeEverything(): Promise<void> {
   }
 }
 
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode)
-  return new Promise((done) => child.once('exit', (code) => done(code)))
-}
-
-/** A running `radvisor` with its stderr collected, waitable line by line. */
-function radvisor(args: string[]) {
-  const child = spawn(RADVISOR, args, {
-    cwd: REPO,
-    // The bin's shebang is `env bun`: put the workspace's bun on PATH.
-    env: { ...process.env, PATH: `${join(REPO, 'node_modules/.bin')}${delimiter}${process.env.PATH ?? ''}` },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let stderr = ''
-  const waiters: { text: string; found: () => void }[] = []
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk
-    for (const waiter of waiters.splice(0)) {
-      if (stderr.includes(waiter.text)) waiter.found()
-      else waiters.push(waiter)
-    }
-  })
-  child.stdout!.resume()
-  return {
-    child,
-    stderr: () => stderr,
-    /** Resolves once stderr contains `text`; rejects after `timeoutMs`, showing stderr. */
-    waitFor(text: string, timeoutMs: number): Promise<void> {
-      if (stderr.includes(text)) return Promise.resolve()
-      return new Promise((found, fail) => {
-        const timer = setTimeout(() => fail(new Error(`no '${text}' within ${timeoutMs}ms; stderr:\n${stderr}`)), timeoutMs)
-        waiters.push({ text, found: () => (clearTimeout(timer), found()) })
-      })
-    },
-  }
-}
-
-interface Log {
-  yaml: string
-  columns: string[]
-  rows: string[][]
-}
-
-/** Splits a CSVY log into its YAML header, CSV header row and rows. */
-function readLog(path: string): Log {
-  const text = fs.readFileSync(path, 'utf8')
-  expect(text.startsWith('---\n')).toBe(true)
-  const yamlEnd = text.indexOf('\n---\n', 3)
-  expect(yamlEnd).toBeGreaterThan(0)
-  const lines = text.slice(yamlEnd + 5).split('\n')
-  expect(lines.pop()).toBe('')
-  const [header, ...rows] = lines
-  return { yaml: text.slice(4, yamlEnd), columns: header!.split(','), rows: rows.map((row) => row.split(',')) }
-}
-
 /** The one log file of test cgroup `child` in `directory` (target id: `/` written as `+`). */
 function logOf(directory: string, child: string): Log {
   const files = fs.readdirSync(directory).filter((file) => file.startsWith(`${PARENT}+${child}_`) && file.endsWith('.log'))
   expect(files).toHaveLength(1)
   return readLog(join(directory, files[0]!))
-}
-
-function column(log: Log, name: string): string[] {
-  const index = log.columns.indexOf(name)
-  expect(index).toBeGreaterThanOrEqual(0)
-  return log.rows.map((row) => row[index]!)
 }
 
 function checkLayout(log: Log, child: string): void {

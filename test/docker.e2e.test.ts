@@ -6,13 +6,12 @@
  * removed when the test ends, also when it fails.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import { tmpdir } from 'node:os'
-import { delimiter, join, resolve } from 'node:path'
+import { join } from 'node:path'
+import { column, exited, type Log, radvisor, readLog, REPO } from './_support.ts'
 
-const REPO = resolve(import.meta.dir, '..')
-const RADVISOR = join(REPO, 'node_modules/.bin/radvisor')
 const SCRIPT = join(REPO, 'scripts/dockerd.sh')
 const IMAGE = 'radvisor-busybox:latest'
 const PREFIX = `radvisor-e2e-${Math.random().toString(36).slice(2, 8)}`
@@ -55,61 +54,6 @@ function runOptions(name: string): string[] {
   return ['--name', name, '--network', 'none', '-m', '64m', '--label', `radvisor.e2e=${PREFIX}`]
 }
 
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode)
-  return new Promise((done) => child.once('exit', (code) => done(code)))
-}
-
-/** A running `radvisor` with its stderr collected and waitable. */
-function radvisor(args: string[]) {
-  const child = spawn(RADVISOR, args, {
-    cwd: REPO,
-    // The bin's shebang is `env bun`: put the workspace's bun on PATH.
-    env: { ...process.env, PATH: `${join(REPO, 'node_modules/.bin')}${delimiter}${process.env.PATH ?? ''}` },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let stderr = ''
-  const waiters: { text: string; found: () => void }[] = []
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk
-    for (const waiter of waiters.splice(0)) {
-      if (stderr.includes(waiter.text)) waiter.found()
-      else waiters.push(waiter)
-    }
-  })
-  child.stdout!.resume()
-  return {
-    child,
-    stderr: () => stderr,
-    /** Resolves once stderr contains `text`; rejects after `timeoutMs`, showing stderr. */
-    waitFor(text: string, timeoutMs: number): Promise<void> {
-      if (stderr.includes(text)) return Promise.resolve()
-      return new Promise((found, fail) => {
-        const timer = setTimeout(() => fail(new Error(`no '${text}' within ${timeoutMs}ms; stderr:\n${stderr}`)), timeoutMs)
-        waiters.push({ text, found: () => (clearTimeout(timer), found()) })
-      })
-    },
-  }
-}
-
-interface Log {
-  yaml: string
-  columns: string[]
-  rows: string[][]
-}
-
-/** Splits a CSVY log into its YAML header, CSV header row and complete rows. */
-function readLog(path: string): Log {
-  const text = fs.readFileSync(path, 'utf8')
-  expect(text.startsWith('---\n')).toBe(true)
-  const yamlEnd = text.indexOf('\n---\n', 3)
-  expect(yamlEnd).toBeGreaterThan(0)
-  const lines = text.slice(yamlEnd + 5).split('\n')
-  expect(lines.pop()).toBe('')
-  const [header, ...rows] = lines
-  return { yaml: text.slice(4, yamlEnd), columns: header!.split(','), rows: rows.map((row) => row.split(',')) }
-}
-
 /** The log file of container `id` in `directory`, once it has at least `rows` rows. */
 async function waitForLog(directory: string, id: string, rows: number, timeoutMs: number): Promise<string> {
   const deadline = performance.now() + timeoutMs
@@ -123,12 +67,6 @@ async function waitForLog(directory: string, id: string, rows: number, timeoutMs
     if (performance.now() > deadline) throw new Error(`no log with ${rows} rows for ${id} in ${directory} within ${timeoutMs}ms`)
     await Bun.sleep(20)
   }
-}
-
-function column(log: Log, name: string): string[] {
-  const index = log.columns.indexOf(name)
-  expect(index).toBeGreaterThanOrEqual(0)
-  return log.rows.map((row) => row[index]!)
 }
 
 function checkComplete(log: Log, id: string): void {
