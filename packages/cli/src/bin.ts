@@ -12,6 +12,8 @@ async function cli(rawArgs: string[]): Promise<void> {
   if (rawArgs.includes('--help') || rawArgs.includes('-h') || rawArgs.length === 0) {
     const [command, parent] = await resolveForHelp(rawArgs)
     await showUsage(command, parent)
+    // The top-level help also shows `run`'s options: it is the command people come for.
+    if (command === main) await showUsage((await import('./commands/run.ts')).default, main)
     return
   }
   if (rawArgs.length === 1 && rawArgs[0] === '--version') {

@@ -21,10 +21,10 @@ describe('radvisor CLI', () => {
     expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/)
   })
 
-  test('--help lists the run command', () => {
+  test('--help lists the commands and the run options', () => {
     const { code, stdout } = radvisor(['--help'])
     expect(code).toBe(0)
-    expect(stdout).toContain('run')
+    for (const text of ['run', 'report', '--interval', '--directory', '--sink']) expect(stdout).toContain(text)
   })
 
   test('run --help lists every run option and the providers', () => {
