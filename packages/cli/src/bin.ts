@@ -13,7 +13,7 @@ async function cli(rawArgs: string[]): Promise<void> {
     const [command, parent] = await resolveForHelp(rawArgs)
     await showUsage(command, parent)
     // The top-level help also shows `run`'s options: it is the command people come for.
-    if (command === main) await showUsage((await import('./commands/run.ts')).default, main)
+    if (command === main) await showUsage((await import('./commands/run.ts')).default as CommandDef, main)
     return
   }
   if (rawArgs.length === 1 && rawArgs[0] === '--version') {
