@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { type CgroupLocator, memoryLogger, Row } from '@radvisor/core'
-import { createFakeCgroupFs, fixturesDir } from '@radvisor/testing'
+import { createFakeCgroupFs, cgroupFixturesDir } from '@radvisor/testing'
 import { createCollectorFactory } from '../src/index.ts'
 import { fakeClock, START_MS, target } from './_support.ts'
 
@@ -22,7 +22,7 @@ function filesUnder(folder: string): string[] {
 }
 
 const INTERVAL_MS = 50
-const cases = readdirSync(fixturesDir, { withFileTypes: true }).filter((entry) => entry.isDirectory())
+const cases = readdirSync(cgroupFixturesDir, { withFileTypes: true }).filter((entry) => entry.isDirectory())
 
 test('every fixture case is covered', () => {
   expect(cases.map((entry) => entry.name).sort()).toEqual([
@@ -39,7 +39,7 @@ test('every fixture case is covered', () => {
 // later), tick again; the header and both rows must equal `expected/<target>.csv`, whose
 // `read` cells are normalised to READ (checked here against the fake clock instead).
 describe.each(cases.map((entry) => entry.name))('fixture %s', (name) => {
-  const folder = join(fixturesDir, name)
+  const folder = join(cgroupFixturesDir, name)
   const targets = JSON.parse(readFileSync(join(folder, 'targets.json'), 'utf8')) as FixtureTarget[]
   const fake = createFakeCgroupFs(name)
   const clock = fakeClock()

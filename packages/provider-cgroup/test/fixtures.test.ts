@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { memoryLogger } from '@radvisor/core'
-import { createFakeCgroupFs, fixturesDir } from '@radvisor/testing'
+import { createFakeCgroupFs, cgroupFixturesDir } from '@radvisor/testing'
 import { CgroupProvider } from '../src/provider.ts'
 import { fixedClock, ROOT } from './_hosts.ts'
 
@@ -11,7 +11,7 @@ interface FixtureTarget {
   readonly path: string
 }
 
-const cases = readdirSync(fixturesDir).filter((name) => existsSync(join(fixturesDir, name, 'targets.json')))
+const cases = readdirSync(cgroupFixturesDir).filter((name) => existsSync(join(cgroupFixturesDir, name, 'targets.json')))
 
 /** The cgroup paths the provider finds on a recorded host. */
 async function poll(fixture: string, patterns: string[] | null): Promise<string[]> {
@@ -26,7 +26,7 @@ describe('recorded hosts (fixtures/cgroup)', () => {
   })
 
   for (const fixture of cases) {
-    const targets: FixtureTarget[] = JSON.parse(readFileSync(join(fixturesDir, fixture, 'targets.json'), 'utf8'))
+    const targets: FixtureTarget[] = JSON.parse(readFileSync(join(cgroupFixturesDir, fixture, 'targets.json'), 'utf8'))
 
     test(`${fixture}: the defaults find the root and every container and pod cgroup, not containers inside pods`, async () => {
       const found = await poll(fixture, null)

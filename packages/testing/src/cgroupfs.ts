@@ -5,7 +5,7 @@ import type { FileSystem } from '@radvisor/core'
 import { createFsFromVolume, Volume } from 'memfs'
 
 /** Where the recorded cgroup trees live: `fixtures/cgroup/<case>/root/...`. */
-export const fixturesDir: string = fileURLToPath(new URL('../../../fixtures/cgroup', import.meta.url))
+export const cgroupFixturesDir: string = fileURLToPath(new URL('../../../fixtures/cgroup', import.meta.url))
 
 export interface FakeCgroupFsOptions {
   /** Where the tree is mounted in the fake filesystem (default `/sys/fs/cgroup`). */
@@ -47,7 +47,7 @@ const PASSED_THROUGH = [
 ] as const
 
 /**
- * Builds a fake cgroupfs on memfs from a fixture case (its name under `fixturesDir`, or a
+ * Builds a fake cgroupfs on memfs from a fixture case (its name under `cgroupFixturesDir`, or a
  * folder path; the tree is the case's `root/` folder when it has one) or from inline
  * files (`{ 'cpuacct/docker/abc/cpuacct.usage': '123\n' }`; a key ending in `/` makes an
  * empty folder). Symlinks in fixture folders (`cpu -> cpu,cpuacct`) stay symlinks.
@@ -117,7 +117,7 @@ export function createFakeCgroupFs(source: string | Readonly<Record<string, stri
 
 /** The folder holding a fixture case's tree. */
 function fixtureTree(source: string): string {
-  const folder = source.includes('/') ? resolve(source) : join(fixturesDir, source)
+  const folder = source.includes('/') ? resolve(source) : join(cgroupFixturesDir, source)
   if (!nodeFs.existsSync(folder)) throw new Error(`no cgroup fixture at ${folder}`)
   const tree = join(folder, 'root')
   return nodeFs.existsSync(tree) ? tree : folder

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { createFakeCgroupFs, fixturesDir } from '../src/index.ts'
+import { createFakeCgroupFs, cgroupFixturesDir } from '../src/index.ts'
 
 const read = (fs: ReturnType<typeof createFakeCgroupFs>['fs'], fd: number): string => {
   const buffer = new Uint8Array(256)
@@ -10,7 +10,7 @@ const read = (fs: ReturnType<typeof createFakeCgroupFs>['fs'], fd: number): stri
 
 describe('createFakeCgroupFs', () => {
   test('loads a fixture case by name, keeping its symlinks', () => {
-    expect(existsSync(join(fixturesDir, 'v1-systemd-kubernetes', 'root'))).toBe(true)
+    expect(existsSync(join(cgroupFixturesDir, 'v1-systemd-kubernetes', 'root'))).toBe(true)
     const { fs, root } = createFakeCgroupFs('v1-systemd-kubernetes')
     expect(root).toBe('/sys/fs/cgroup')
     expect(fs.lstatSync(`${root}/cpuacct`).isSymbolicLink()).toBe(true)
@@ -18,7 +18,7 @@ describe('createFakeCgroupFs', () => {
   })
 
   test('loads a fixture folder by path, under another root', () => {
-    const { fs } = createFakeCgroupFs(join(fixturesDir, 'v2-cgroupfs'), { root: '/host/cgroup' })
+    const { fs } = createFakeCgroupFs(join(cgroupFixturesDir, 'v2-cgroupfs'), { root: '/host/cgroup' })
     expect(fs.readFileSync('/host/cgroup/cgroup.controllers', 'utf8')).toBe('cpuset cpu io memory pids\n')
   })
 
