@@ -2,6 +2,8 @@ import type { Target } from './types.ts'
 
 const COMMA = 0x2c
 const ZERO = 0x30
+/** Cells longer than this (a many-CPU `cpu.usage.percpu`) are copied with `set`. */
+const LONG_CELL = 64
 const textDecoder = new TextDecoder()
 
 /**
@@ -58,9 +60,16 @@ export class Row {
 
   /** Writes a cell copied from `source[start..end)` (bytes the kernel produced). */
   putBytes(source: Uint8Array, start: number, end: number): void {
-    const at = this.open(end - start)
-    this.line.set(source.subarray(start, end), at)
-    this.close(at + end - start)
+    const length = end - start
+    const at = this.open(length)
+    const line = this.line
+    // Cells are a few digits: a plain loop beats `set(subarray())`, which allocates a view per cell.
+    if (length <= LONG_CELL) {
+      for (let i = 0; i < length; i++) line[at + i] = source[start + i]!
+    } else {
+      line.set(source.subarray(start, end), at)
+    }
+    this.close(at + length)
   }
 
   /** Writes a cell of ASCII text (rare: constants such as `max`). */

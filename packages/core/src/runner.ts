@@ -18,6 +18,8 @@ export interface RunnerOptions {
   pollMs: number
   clock?: Clock
   timer?: Timer
+  /** Called after every tick with the number of ticks run so far (the CLI's `--ticks` stops on it). */
+  onTick?: (ticks: number) => void
 }
 
 /** One target being collected. */
@@ -58,6 +60,7 @@ export class Runner {
   private stopped = false
   private targetsSeen = 0
   private rows = 0
+  private ticks = 0
 
   constructor(private readonly options: RunnerOptions) {
     this.clock = options.clock ?? systemClock
@@ -218,6 +221,7 @@ export class Runner {
       const entry = list[i]!
       if (!entry.failed) this.sample(entry)
     }
+    this.options.onTick?.(++this.ticks)
   }
 
   private sample(entry: Active): void {

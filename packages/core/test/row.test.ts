@@ -57,4 +57,16 @@ describe('Row', () => {
     row.putBytes(wide, 0, wide.length)
     expect(row.toString()).toBe(`1700000000000000000,${'1234567890 '.repeat(20)}`)
   })
+
+  test('putBytes copies exactly the given range, short or long, into a growing line', () => {
+    const row = new Row(target, ['a', 'b', 'c', 'd'], 8)
+    const source = bytes(`x${'7'.repeat(64)}y${'8'.repeat(65)}z`)
+    row.putBytes(source, 1, 65) // 64 bytes: the loop
+    row.putBytes(source, 66, 131) // 65 bytes: set()
+    row.putBytes(source, 65, 66)
+    row.putBytes(source, 3, 3)
+    expect(row.toString()).toBe(`${'7'.repeat(64)},${'8'.repeat(65)},y,`)
+    expect([...row.starts]).toEqual([0, 65, 131, 133])
+    expect([...row.ends]).toEqual([64, 130, 132, 133])
+  })
 })

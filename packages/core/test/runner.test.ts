@@ -8,6 +8,7 @@ import {
   type Provider,
   type Row,
   Runner,
+  type RunnerOptions,
   type Sink,
   type Target,
 } from '../src/index.ts'
@@ -109,7 +110,7 @@ class RecordingSink implements Sink {
   }
 }
 
-function setup() {
+function setup(extra: Partial<RunnerOptions> = {}) {
   const clock = new ManualClock()
   const provider = new FakeProvider()
   const collectors = new Collectors(clock)
@@ -125,6 +126,7 @@ function setup() {
     pollMs: 1000,
     clock,
     timer: clock,
+    ...extra,
   })
   return { clock, provider, collectors, sinks, logger, runner }
 }
@@ -235,5 +237,18 @@ describe('Runner', () => {
     expect(summary.stats.ticks).toBe(2)
     clock.advance(1000)
     expect(sinks[0]!.rows.get('a')).toHaveLength(3)
+  })
+
+  test('onTick is told the number of ticks run after each tick, with that tick\'s rows written', async () => {
+    const seen: [number, number][] = []
+    const { clock, provider, sinks, runner } = setup({ onTick: (ticks) => seen.push([ticks, sinks[0]!.rows.get('a')!.length]) })
+    provider.targets = [target('a')]
+    await runner.start()
+    clock.advance(100)
+    expect(seen).toEqual([
+      [1, 1],
+      [2, 2],
+      [3, 3],
+    ])
   })
 })
