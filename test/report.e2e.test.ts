@@ -27,7 +27,7 @@ describe('radvisor report', () => {
     const { exitCode, stdout } = radvisor(
       'report',
       join(FIXTURES, 'v1-cpu-saturation.log'),
-      '/work/shared/fixtures/radvisor-1.1.7-docker.log',
+      join(import.meta.dir, '../fixtures/radvisor/radvisor-1.1.7-docker.log'),
       '--format',
       'json',
       '--cpu-threshold',

@@ -311,7 +311,7 @@ describe('reading logs back', () => {
     for (const row of log.rows) expect(row).toHaveLength(log.columns.length)
   })
 
-  const sharedLog = join(import.meta.dir, '../../../../shared/fixtures/radvisor-1.1.7-docker.log')
+  const sharedLog = join(import.meta.dir, '../../../fixtures/radvisor/radvisor-1.1.7-docker.log')
   test('the same reader accepts a log written by radvisor itself', () => {
     const log = readCsvy(readFileSync(sharedLog, 'utf8'))
     expect(log.header.Version).toBe('1.1.7')
