@@ -21,11 +21,16 @@ export interface SchedulerOptions {
   timer?: Timer
 }
 
+/** How early a tick may start: timer delays are whole milliseconds, so aim at the nearest one. */
+const EARLY_TOLERANCE_MS = 0.5
+
 /**
  * Drift-compensated periodic loop: tick k is due at start + k·interval (never
  * `setInterval`), so lateness never accumulates. A tick that overruns makes the loop skip
- * the slots it covered and count them as missed. Delays are rounded up because Bun
- * truncates fractional timer delays; a timer that still fires early is re-armed.
+ * the slots it covered and count them as missed. Bun truncates fractional timer delays,
+ * so each delay is rounded to the nearest millisecond and a tick runs within half a
+ * millisecond of its due time either way (rounding up would make every tick up to 1 ms
+ * late); a timer that fires earlier than that is re-armed. Early starts count as on time.
  */
 export class Scheduler {
   private readonly clock: Clock
@@ -76,7 +81,7 @@ export class Scheduler {
   }
 
   private arm(): void {
-    const delay = Math.max(0, Math.ceil(this.due(this.next) - this.clock.monotonic()))
+    const delay = Math.max(0, Math.round(this.due(this.next) - this.clock.monotonic()))
     this.handle = this.timer.setTimeout(this.fire, delay)
   }
 
@@ -85,7 +90,7 @@ export class Scheduler {
     if (!this.running) return
     const tick = this.next
     const now = this.clock.monotonic()
-    if (now < this.due(tick)) return this.arm()
+    if (now < this.due(tick) - EARLY_TOLERANCE_MS) return this.arm()
     this.histogram.record(now - this.due(tick))
     this.ticks++
     try {

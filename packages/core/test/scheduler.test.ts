@@ -48,6 +48,34 @@ describe('Scheduler', () => {
     expect(fired.at(-1)!.at - 1000).toBeCloseTo(3330, 0)
   })
 
+  test('with whole-millisecond timers, a tick runs within half a millisecond of its due time', () => {
+    const { clock, fired, scheduler } = setup(33.3)
+    scheduler.start()
+    clock.advance(1000)
+    for (const { tick, at } of fired) expect(Math.abs(at - 1000 - tick * 33.3)).toBeLessThanOrEqual(0.5 + 1e-9)
+    expect(scheduler.stats.lateness.max).toBeLessThanOrEqual(0.5 + 1e-9)
+  })
+
+  test('a timer that fires more than half a millisecond early is re-armed', () => {
+    const clock = new ManualClock()
+    const fired: number[] = []
+    const timer = {
+      // A timer that fires 2 ms early the first time it is used.
+      early: true,
+      setTimeout(callback: () => void, delayMs: number) {
+        const delay = this.early ? Math.max(0, delayMs - 2) : delayMs
+        this.early = false
+        return clock.setTimeout(callback, delay)
+      },
+      clearTimeout: (handle: unknown) => clock.clearTimeout(handle),
+    }
+    const scheduler = new Scheduler({ intervalMs: 50, clock, timer, onTick: () => fired.push(clock.monotonic()) })
+    scheduler.start()
+    clock.advance(0)
+    clock.advance(100)
+    expect(fired).toEqual([0, 50, 100])
+  })
+
   test('an overrunning tick skips the slots it covered and counts them as missed', () => {
     const { clock, fired, scheduler } = setup(50, (tick, c) => {
       if (tick === 2) c.spend(120) // runs from 100 to 220: slots 3 and 4 are gone

@@ -1,0 +1,183 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { Child } from './_children.ts'
+import { processCpuNs } from './_proc.ts'
+
+const benchDir = import.meta.dir
+const cliBin = resolve(benchDir, '../packages/cli/src/bin.ts')
+/** The child script that runs the collectors alone. */
+export const collectorLoop = join(benchDir, '_collector-loop.ts')
+
+/** Builds bench/floor.c with gcc into `scratch`; null (with the reason) where gcc is missing or fails. */
+export async function buildFloor(scratch: string): Promise<{ binary: string } | { missing: string }> {
+  const gcc = Bun.which('gcc')
+  if (!gcc) return { missing: 'gcc not found: the floor is skipped and no ratios are computed (apt-get install gcc)' }
+  const binary = join(scratch, 'floor')
+  const build = Bun.spawnSync([gcc, '-O2', '-Wall', '-o', binary, join(benchDir, 'floor.c')], { stderr: 'pipe' })
+  if (build.exitCode !== 0) return { missing: `gcc failed to build bench/floor.c:\n${build.stderr.toString()}` }
+  return { binary }
+}
+
+/** CPU of a back-to-back run, in microseconds, over `ticks` ticks. */
+export interface BackToBack {
+  readonly ticks: number
+  readonly cpuUs: number
+}
+
+/**
+ * The floor, back to back (with `gapUs`, sleeping that long after each tick): CPU of its tick
+ * loop (getrusage inside the program).
+ */
+export async function floorBackToBack(binary: string, fileList: string, ticks: number, gapUs = 0): Promise<BackToBack> {
+  const child = new Child([binary, fileList, String(ticks), '0', String(gapUs)])
+  const { stdout } = await child.finish('floor')
+  const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as { cpuUs: number; ticks: number }
+  return { ticks: result.ticks, cpuUs: result.cpuUs }
+}
+
+export interface CollectorRun extends BackToBack {
+  /** User-mode part of `cpuUs`: radvisor's own code and the runtime, without the kernel's reads. */
+  readonly userUs: number
+  /** Minor page faults during the measured ticks (should be about none: nothing is allocated per tick). */
+  readonly pageFaults: number
+  /** Rows collected in the measured ticks (should be ticks × targets). */
+  readonly collected: number
+  /** The cgroup files the collectors held open. */
+  readonly files: string[]
+  /** Peak RSS of the child, bytes. */
+  readonly maxRss: number
+}
+
+/**
+ * radvisor's collectors alone in a child Bun process: `warmup` ticks, then `ticks` measured
+ * ticks back to back; CPU of the measured ticks, whole process (`process.cpuUsage`).
+ */
+export async function collectorBackToBack(root: string, pathsFile: string, warmup: number, ticks: number): Promise<CollectorRun> {
+  const child = new Child([process.execPath, collectorLoop, root, pathsFile, String(warmup), String(ticks)])
+  const { stdout } = await child.finish('collector loop')
+  const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as Omit<CollectorRun, 'maxRss'>
+  return { ...result, maxRss: child.process.resourceUsage()?.maxRSS ?? Number.NaN }
+}
+
+/** How `radvisor run cgroup` is started for the bench's cgroups. */
+export interface CliSetup {
+  readonly root: string
+  /** `--match` pattern: the bench group's children. */
+  readonly match: string
+  readonly scratch: string
+  readonly targets: number
+}
+
+/** What the CLI printed at exit with -v, and what the process used. */
+export interface CliRun {
+  /** Whole-process user + system CPU, microseconds (getrusage of the child after it exited). */
+  readonly cpuUs: number
+  readonly maxRss: number
+  readonly ticks: number
+  readonly missed: number
+  readonly lateness: { readonly p50: number; readonly p99: number; readonly max: number }
+}
+
+/** The whole CLI back to back: `--interval 1us --ticks <ticks>` (every tick overruns its slot). */
+export async function cliBackToBack(setup: CliSetup, ticks: number): Promise<CliRun> {
+  return withDirectory(setup, async (directory) => {
+    const child = new Child(cliCommand(setup, directory, ['--interval', '1us', '--ticks', String(ticks)]))
+    const { stderr } = await child.finish('radvisor run')
+    return cliResult(child, stderr, setup.targets)
+  })
+}
+
+/** CPU used over a measured window of a periodic run, and the share of one core that is. */
+export interface Windowed {
+  readonly cpuNs: number
+  readonly wallNs: number
+  readonly share: number
+}
+
+/** The floor every `intervalMs`: CPU over a window after it opened its files and settled. */
+export async function floorWindowed(binary: string, fileList: string, intervalMs: number, settleMs: number, windowMs: number): Promise<Windowed> {
+  const ticks = Math.ceil((settleMs + windowMs + 60_000) / intervalMs)
+  const child = new Child([binary, fileList, String(ticks), String(Math.round(intervalMs * 1000))])
+  await child.waitFor('stdout', /^ready$/m)
+  const window = await measureWindow(child.pid, settleMs, windowMs)
+  await child.kill()
+  return window
+}
+
+/** The whole CLI every `intervalMs` (default 50 ms): CPU over a window, then SIGTERM, punctuality and RSS at exit. */
+export async function cliWindowed(setup: CliSetup, intervalMs: number, settleMs: number, windowMs: number): Promise<Windowed & CliRun> {
+  return withDirectory(setup, async (directory) => {
+    // --duration only as a safety net should the bench die without sending SIGTERM.
+    const safety = `${Math.ceil((settleMs + windowMs) / 1000) + 60}s`
+    const child = new Child(cliCommand(setup, directory, ['--interval', `${intervalMs}ms`, '--duration', safety]))
+    await child.waitFor('stderr', /Beginning\s+collection every/)
+    const window = await measureWindow(child.pid, settleMs, windowMs)
+    child.process.kill('SIGTERM')
+    const { stderr } = await child.finish('radvisor run')
+    return { ...window, ...cliResult(child, stderr, setup.targets) }
+  })
+}
+
+/** `radvisor run cgroup` over the bench cgroups, logging to `directory`; `bunFlags` go to Bun itself (e.g. `--cpu-prof`). */
+export function cliCommand(setup: CliSetup, directory: string, extra: string[], bunFlags: string[] = []): string[] {
+  return [
+    process.execPath,
+    ...bunFlags,
+    cliBin,
+    'run',
+    'cgroup',
+    '--match',
+    setup.match,
+    '--cgroup-root',
+    setup.root,
+    '-d',
+    directory,
+    '-b',
+    '64KiB',
+    '-v',
+    '--color',
+    'never',
+    ...extra,
+  ]
+}
+
+const PUNCTUALITY = /Punctuality\s+(\d+) ticks, (\d+) missed; lateness p50 ([\d.]+)ms, p99 ([\d.]+)ms, max ([\d.]+)ms/
+const FINISHED = /Finished\s+\d+ rows from (\d+) targets/
+
+function cliResult(child: Child, stderr: string, targets: number): CliRun {
+  const punctuality = PUNCTUALITY.exec(stderr)
+  const finished = FINISHED.exec(stderr)
+  if (!punctuality || !finished) throw new Error(`radvisor run printed no punctuality line:\n${stderr.slice(-2000)}`)
+  if (Number(finished[1]) !== targets) {
+    throw new Error(`radvisor run collected ${finished[1]} targets, expected ${targets}:\n${stderr.slice(-2000)}`)
+  }
+  const usage = child.process.resourceUsage()
+  return {
+    cpuUs: Number(usage?.cpuTime.total ?? Number.NaN),
+    maxRss: usage?.maxRSS ?? Number.NaN,
+    ticks: Number(punctuality[1]),
+    missed: Number(punctuality[2]),
+    lateness: { p50: Number(punctuality[3]), p99: Number(punctuality[4]), max: Number(punctuality[5]) },
+  }
+}
+
+/** Samples the process's CPU `settleMs` after now and again `windowMs` later. */
+async function measureWindow(pid: number, settleMs: number, windowMs: number): Promise<Windowed> {
+  await Bun.sleep(settleMs)
+  const cpuStart = processCpuNs(pid)
+  const wallStart = Bun.nanoseconds()
+  await Bun.sleep(windowMs)
+  const cpuNs = processCpuNs(pid) - cpuStart
+  const wallNs = Bun.nanoseconds() - wallStart
+  return { cpuNs, wallNs, share: cpuNs / wallNs }
+}
+
+/** Runs `work` with a fresh log directory, removed afterwards (CSVY logs of big runs are large). */
+async function withDirectory<T>(setup: CliSetup, work: (directory: string) => Promise<T>): Promise<T> {
+  const directory = mkdtempSync(join(setup.scratch, 'logs-'))
+  try {
+    return await work(directory)
+  } finally {
+    rmSync(directory, { recursive: true, force: true })
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * `bun run bench`: radvisor's collection cost against the kernel floor, tick punctuality,
+ * memory and scale, on real cgroups of its own (see bench/README.md). Root on Linux only.
+ */
+import * as fs from 'node:fs'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { parseDuration } from '@radvisor/core'
+import type { BenchCgroups } from './_cgroups.ts'
+import { loadAverage, machine } from './_proc.ts'
+import {
+  buildFloor,
+  type CliSetup,
+  cliBackToBack,
+  cliWindowed,
+  collectorBackToBack,
+  floorBackToBack,
+  floorWindowed,
+} from './_runs.ts'
+import { withBenchCgroups } from './_session.ts'
+import { type PairResult, type ScaleResult, summarize, verdicts } from './_summary.ts'
+import { formatTable, formatVerdicts } from './_table.ts'
+
+const USAGE = `usage: bun run bench [-- options]
+  --n <list>          target counts, comma-separated (default 10,100,500,1000)
+  --pairs <n>         A-B pairs per comparison and target count (default 5)
+  --work <n>          target-ticks per back-to-back run: ticks = work / N (default 50000)
+  --interval <d>      interval of the periodic runs (default 50ms)
+  --window <d>        measured window of each periodic run (default 8s)
+  --settle <d>        wait before the window starts (default 3s)
+  --cli-gap <d>       sleep of the CLI between ticks at --interval 1us, which the floor paired
+                      with it copies (default 1ms: the scheduler rounds sub-ms waits up to 1 ms)
+  --json <path>       also write the results as JSON here
+  --cgroup-root <p>   where the cgroup tree is mounted (default /sys/fs/cgroup)`
+
+const { values: options } = parseArgs({
+  options: {
+    n: { type: 'string', default: '10,100,500,1000' },
+    pairs: { type: 'string', default: '5' },
+    work: { type: 'string', default: '50000' },
+    interval: { type: 'string', default: '50ms' },
+    window: { type: 'string', default: '8s' },
+    settle: { type: 'string', default: '3s' },
+    'cli-gap': { type: 'string', default: '1ms' },
+    json: { type: 'string' },
+    'cgroup-root': { type: 'string', default: '/sys/fs/cgroup' },
+    help: { type: 'boolean', short: 'h' },
+  },
+})
+if (options.help) {
+  console.log(USAGE)
+  process.exit(0)
+}
+
+const counts = options.n.split(',').map(positiveInteger).sort((a, b) => a - b)
+const pairs = positiveInteger(options.pairs)
+const work = positiveInteger(options.work)
+const intervalMs = parseDuration(options.interval, '--interval')
+const windowMs = parseDuration(options.window, '--window')
+const settleMs = parseDuration(options.settle, '--settle')
+const cliGapUs = Math.round(parseDuration(options['cli-gap'], '--cli-gap') * 1000)
+const root = options['cgroup-root']
+
+const host = machine()
+await withBenchCgroups(root, async (cgroups, scratch) => {
+  const floor = await buildFloor(scratch)
+  if ('missing' in floor) console.error(`bench: ${floor.missing}`)
+  const floorBinary = 'binary' in floor ? floor.binary : null
+  console.error(
+    `bench: ${host.cpus} CPUs (${host.cpuModel}), kernel ${host.kernel}, Bun ${host.bun}, load ${host.loadAtStart}; ` +
+      `cgroup ${cgroups.hierarchy.version}, group ${cgroups.group}; N = ${counts.join(', ')}; ${pairs} pairs`,
+  )
+  const scales: ScaleResult[] = []
+  for (const targets of counts) {
+    cgroups.grow(targets)
+    if (scales.length === 0) {
+      const note = cgroups.startBusyProcesses(scratch)
+      if (note) console.error(`bench: ${note}`)
+    }
+    scales.push(await measureScale(cgroups, scratch, targets, floorBinary))
+    console.error(formatTable([summarize(scales.at(-1)!)]).split('\n')[1])
+  }
+  host.loadAtEnd = loadAverage()
+  const summaries = scales.map(summarize)
+  const checks = verdicts(summaries)
+  console.log(`\n${formatTable(summaries)}\n\n${formatVerdicts(checks)}`)
+  console.log(`\nload average ${host.loadAtStart} at start, ${host.loadAtEnd} at end (${host.cpus} CPUs)`)
+  if (options.json) {
+    const settings = { counts, pairs, work, intervalMs, windowMs, settleMs, cliGapUs, cgroupVersion: cgroups.hierarchy.version, buffer: '64KiB' }
+    fs.writeFileSync(options.json, `${JSON.stringify({ machine: host, settings, summaries, verdicts: checks, raw: scales }, null, 2)}\n`)
+    console.log(`wrote ${options.json}`)
+  }
+})
+
+/** Every comparison at one target count, A B A B: floor, radvisor, floor, radvisor, ... */
+async function measureScale(cgroups: BenchCgroups, scratch: string, targets: number, floorBinary: string | null): Promise<ScaleResult> {
+  const pathsFile = join(scratch, `paths-${targets}.txt`)
+  fs.writeFileSync(pathsFile, `${cgroups.paths.slice(0, targets).join('\n')}\n`)
+  const ticks = Math.max(1, Math.round(work / targets))
+  const baselineTicks = Math.max(1, Math.round(ticks / 5))
+
+  // The floor reads exactly the files radvisor's collectors hold open.
+  const probe = await collectorBackToBack(root, pathsFile, 1, 1)
+  const fileList = join(scratch, `files-${targets}.txt`)
+  fs.writeFileSync(fileList, `${probe.files.join('\n')}\n`)
+  if (probe.files.length === 0 || probe.files.length % targets !== 0) {
+    throw new Error(`the collectors hold ${probe.files.length} cgroup files open for ${targets} targets`)
+  }
+
+  const setup: CliSetup = { root, match: `${cgroups.group}/*`, scratch, targets }
+  const floorRun = (gapUs = 0) => (floorBinary ? floorBackToBack(floorBinary, fileList, ticks, gapUs) : Promise.resolve(null))
+  const results: PairResult[] = []
+  for (let pair = 1; pair <= pairs; pair++) {
+    const floorForCollector = await floorRun()
+    const collector = await collectorBackToBack(root, pathsFile, baselineTicks, ticks)
+    if (collector.collected !== ticks * targets) throw new Error(`collector loop collected ${collector.collected} rows, expected ${ticks * targets}`)
+    const floorForCli = await floorRun(cliGapUs)
+    const cli = await cliBackToBack(setup, ticks)
+    const cliBaseline = await cliBackToBack(setup, baselineTicks)
+    const floorWindow = floorBinary ? await floorWindowed(floorBinary, fileList, intervalMs, settleMs, windowMs) : null
+    const cliWindow = await cliWindowed(setup, intervalMs, settleMs, windowMs)
+    results.push({ floorForCollector, collector, floorForCli, cli, cliBaseline, floorWindow, cliWindow })
+    console.error(`bench: N=${targets} pair ${pair}/${pairs} done (load ${loadAverage()})`)
+  }
+  return { targets, ticks, baselineTicks, filesPerTarget: probe.files.length / targets, pairs: results }
+}
+
+function positiveInteger(text: string): number {
+  const value = Number(text)
+  if (!Number.isInteger(value) || value < 1) {
+    console.error(`bench: expected a positive whole number, got '${text}'\n${USAGE}`)
+    process.exit(2)
+  }
+  return value
+}
