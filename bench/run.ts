@@ -28,8 +28,8 @@ const USAGE = `usage: bun run bench [-- options]
   --interval <d>      interval of the periodic runs (default 50ms)
   --window <d>        measured window of each periodic run (default 8s)
   --settle <d>        wait before the window starts (default 3s)
-  --cli-gap <d>       sleep of the CLI between ticks at --interval 1us, which the floor paired
-                      with it copies (default 1ms: the scheduler rounds sub-ms waits up to 1 ms)
+  --cli-gap <d>       sleep of the floor between ticks when paired with the CLI back to back
+                      (default 0: at --interval 1us the CLI's ticks run back to back too)
   --json <path>       also write the results as JSON here
   --cgroup-root <p>   where the cgroup tree is mounted (default /sys/fs/cgroup)`
 
@@ -41,7 +41,7 @@ const { values: options } = parseArgs({
     interval: { type: 'string', default: '50ms' },
     window: { type: 'string', default: '8s' },
     settle: { type: 'string', default: '3s' },
-    'cli-gap': { type: 'string', default: '1ms' },
+    'cli-gap': { type: 'string', default: '0' },
     json: { type: 'string' },
     'cgroup-root': { type: 'string', default: '/sys/fs/cgroup' },
     help: { type: 'boolean', short: 'h' },
@@ -58,7 +58,7 @@ const work = positiveInteger(options.work)
 const intervalMs = parseDuration(options.interval, '--interval')
 const windowMs = parseDuration(options.window, '--window')
 const settleMs = parseDuration(options.settle, '--settle')
-const cliGapUs = Math.round(parseDuration(options['cli-gap'], '--cli-gap') * 1000)
+const cliGapUs = options['cli-gap'] === '0' ? 0 : Math.round(parseDuration(options['cli-gap'], '--cli-gap') * 1000)
 const root = options['cgroup-root']
 
 const host = machine()

@@ -20,9 +20,17 @@ export const systemClock: Clock = {
   monotonic: () => performance.now(),
 }
 
+/**
+ * The real timer. A zero delay runs on the next turn of the event loop (`setImmediate`)
+ * rather than through `setTimeout`, which waits at least a millisecond: a tick that is due
+ * now (back-to-back sampling, or a slot already reached) must not wait for nothing.
+ */
 export const systemTimer: Timer = {
-  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  setTimeout: (callback, delayMs) => (delayMs > 0 ? setTimeout(callback, delayMs) : { immediate: setImmediate(callback) }),
+  clearTimeout: (handle) => {
+    if (handle && typeof handle === 'object' && 'immediate' in handle) clearImmediate(handle.immediate as ReturnType<typeof setImmediate>)
+    else clearTimeout(handle as ReturnType<typeof setTimeout>)
+  },
 }
 
 /** Unix milliseconds (fractional) as nanoseconds. */
