@@ -1,16 +1,6 @@
 import { describe, expect, test } from 'bun:test'
-import { RadvisorError } from '@radvisor/core'
 import { parseDockerHost, resolveDockerHost } from '../src/_address.ts'
-
-function errorOf(call: () => unknown): RadvisorError {
-  try {
-    call()
-  } catch (error) {
-    if (error instanceof RadvisorError) return error
-    throw error
-  }
-  throw new Error('expected a RadvisorError')
-}
+import { radvisorErrorOf } from '@radvisor/testing'
 
 describe('parseDockerHost', () => {
   test('unix sockets keep their path and use a placeholder host', () => {
@@ -45,7 +35,7 @@ describe('resolveDockerHost', () => {
   })
 
   test('a bad --docker-host is a usage error naming the flag', () => {
-    const error = errorOf(() => resolveDockerHost('localhost:2375', {}))
+    const error = radvisorErrorOf(() => resolveDockerHost('localhost:2375', {}))
     expect(error.code).toBe('E_OPTION')
     expect(error.message).toBe(
       "invalid value 'localhost:2375' for --docker-host: expected unix:///path/to/docker.sock or tcp://host:port",
@@ -53,7 +43,7 @@ describe('resolveDockerHost', () => {
   })
 
   test('a bad DOCKER_HOST names the variable and the way out', () => {
-    const error = errorOf(() => resolveDockerHost(undefined, { DOCKER_HOST: 'ssh://me@host' }))
+    const error = radvisorErrorOf(() => resolveDockerHost(undefined, { DOCKER_HOST: 'ssh://me@host' }))
     expect(error.code).toBe('E_CONFIG')
     expect(error.exitCode).toBe(1)
     expect(error.message).toContain("DOCKER_HOST is 'ssh://me@host'")

@@ -2,9 +2,9 @@ import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import * as nodeFs from 'node:fs'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { RadvisorError } from '@radvisor/core'
 import { type ConfigSources, loadKubeConfig } from '../src/_config.ts'
 import { temporaryFolder } from './_support.ts'
+import { radvisorErrorOf } from '@radvisor/testing'
 
 let folder: ReturnType<typeof temporaryFolder>
 beforeEach(() => {
@@ -43,16 +43,6 @@ function kubeconfig(name: string, server: string, context = 'main'): string {
 
 function sources(overrides: Partial<ConfigSources> = {}): ConfigSources {
   return { env: {}, homeDir: join(folder.path, 'home'), fs: nodeFs, serviceAccountDir: join(folder.path, 'sa'), ...overrides }
-}
-
-function failure(run: () => unknown): RadvisorError {
-  try {
-    run()
-  } catch (error) {
-    if (error instanceof RadvisorError) return error
-    throw error
-  }
-  throw new Error('expected a RadvisorError')
 }
 
 describe('loadKubeConfig', () => {
@@ -105,7 +95,7 @@ describe('loadKubeConfig', () => {
   })
 
   test('nothing found: one E_CONFIG line naming every source tried', () => {
-    const error = failure(() => loadKubeConfig(sources()))
+    const error = radvisorErrorOf(() => loadKubeConfig(sources()))
     expect(error.code).toBe('E_CONFIG')
     expect(error.message).toContain('--kube-config not given')
     expect(error.message).toContain('KUBECONFIG not set')
@@ -115,25 +105,25 @@ describe('loadKubeConfig', () => {
   })
 
   test('in a pod without a token file, the message names the token file', () => {
-    const error = failure(() => loadKubeConfig(sources({ env: { KUBERNETES_SERVICE_HOST: '10.96.0.1' } })))
+    const error = radvisorErrorOf(() => loadKubeConfig(sources({ env: { KUBERNETES_SERVICE_HOST: '10.96.0.1' } })))
     expect(error.message).toContain(`${join(folder.path, 'sa', 'token')} missing`)
   })
 
   test('--kube-config naming a missing file is an E_CONFIG naming it', () => {
-    const error = failure(() => loadKubeConfig(sources({ path: '/nonexistent/kubeconfig' })))
+    const error = radvisorErrorOf(() => loadKubeConfig(sources({ path: '/nonexistent/kubeconfig' })))
     expect(error.code).toBe('E_CONFIG')
     expect(error.message).toBe('--kube-config /nonexistent/kubeconfig does not exist')
   })
 
   test('KUBECONFIG naming no existing file is an E_CONFIG', () => {
-    const error = failure(() => loadKubeConfig(sources({ env: { KUBECONFIG: '/nonexistent/a:/nonexistent/b' } })))
+    const error = radvisorErrorOf(() => loadKubeConfig(sources({ env: { KUBECONFIG: '/nonexistent/a:/nonexistent/b' } })))
     expect(error.message).toBe('KUBECONFIG=/nonexistent/a:/nonexistent/b names no existing file')
   })
 
   test('a file that is not a kubeconfig is an E_CONFIG naming the file', () => {
     const path = join(folder.path, 'broken.yaml')
     writeFileSync(path, 'clusters: [unclosed\n')
-    const error = failure(() => loadKubeConfig(sources({ path })))
+    const error = radvisorErrorOf(() => loadKubeConfig(sources({ path })))
     expect(error.code).toBe('E_CONFIG')
     expect(error.message).toContain(`cannot read the Kubernetes configuration from --kube-config ${path}`)
   })
@@ -141,7 +131,7 @@ describe('loadKubeConfig', () => {
   test('a kubeconfig without a current context is an E_CONFIG', () => {
     const path = kubeconfig('no-context.yaml', 'https://x.example:6443')
     writeFileSync(path, nodeFs.readFileSync(path, 'utf8').replace('current-context: main', 'current-context: other'))
-    const error = failure(() => loadKubeConfig(sources({ path })))
+    const error = radvisorErrorOf(() => loadKubeConfig(sources({ path })))
     expect(error.code).toBe('E_CONFIG')
     expect(error.message).toContain('has no current context with a cluster server (current-context: other)')
   })

@@ -1,24 +1,15 @@
 import { describe, expect, test } from 'bun:test'
 import * as nodeFs from 'node:fs'
-import { type FileSystem, RadvisorError } from '@radvisor/core'
+import type { FileSystem } from '@radvisor/core'
 import { Volume } from 'memfs'
 import { findLogs, MAX_PROBLEMS_PER_FILE, reportFiles } from '../src/report.ts'
 import { REPORT_FIXTURES, SHARED_1_1_7_LOG } from './_fixtures.ts'
+import { radvisorErrorOf } from '@radvisor/testing'
 
 const fixture = (name: string): string => nodeFs.readFileSync(`${REPORT_FIXTURES}/${name}`, 'utf8')
 
 function memoryFs(files: Record<string, string>): FileSystem {
   return Volume.fromJSON(files) as unknown as FileSystem
-}
-
-function usageError(run: () => unknown): RadvisorError {
-  try {
-    run()
-  } catch (error) {
-    if (error instanceof RadvisorError) return error
-    throw error
-  }
-  throw new Error('expected a RadvisorError')
 }
 
 describe('findLogs', () => {
@@ -30,12 +21,12 @@ describe('findLogs', () => {
 
   test('rejects a missing path, a directory without logs and no input with a usage error (exit 2)', () => {
     for (const inputs of [['/missing'], ['/empty'], []]) {
-      const error = usageError(() => findLogs(fs, inputs))
+      const error = radvisorErrorOf(() => findLogs(fs, inputs))
       expect(error.code).toBe('E_OPTION')
       expect(error.exitCode).toBe(2)
     }
-    expect(usageError(() => findLogs(fs, ['/missing'])).message).toContain("cannot read '/missing'")
-    expect(usageError(() => findLogs(fs, ['/empty'])).message).toContain("no CSVY logs (*.log) in '/empty'")
+    expect(radvisorErrorOf(() => findLogs(fs, ['/missing'])).message).toContain("cannot read '/missing'")
+    expect(radvisorErrorOf(() => findLogs(fs, ['/empty'])).message).toContain("no CSVY logs (*.log) in '/empty'")
   })
 })
 

@@ -14,3 +14,4 @@ export {
 } from './kubernetes/index.ts'
 export { type ContractSample, type SinkContractOptions, testSink } from './sink-contract.ts'
 export { ManualClock } from '@radvisor/core'
+export { radvisorErrorOf } from './errors.ts'
