@@ -14,11 +14,11 @@ export function exited(child: ChildProcess): Promise<number | null> {
 }
 
 /** A running `radvisor` with its stderr collected, waitable line by line. */
-export function radvisor(args: string[]) {
+export function radvisor(args: string[], env: Record<string, string | undefined> = {}) {
   const child = spawn(RADVISOR, args, {
     cwd: REPO,
     // The bin's shebang is `env bun`: put the workspace's bun on PATH.
-    env: { ...process.env, PATH: `${join(REPO, 'node_modules/.bin')}${delimiter}${process.env.PATH ?? ''}` },
+    env: { ...process.env, ...env, PATH: `${join(REPO, 'node_modules/.bin')}${delimiter}${process.env.PATH ?? ''}` },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stderr = ''

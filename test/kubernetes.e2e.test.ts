@@ -17,6 +17,7 @@ import { KubernetesProvider } from '@radvisor/provider-kubernetes'
 import { createFakeCgroupFs, type KubeObject, MockKubernetesApi } from '@radvisor/testing'
 import nodeList from '../fixtures/kubernetes/nodes.json'
 import podList from '../fixtures/kubernetes/pods.json'
+import { exited, radvisor as startRadvisor } from './_support.ts'
 
 /** The parts of the fixture pods these tests read. */
 interface FixturePod {
@@ -221,12 +222,16 @@ describe('radvisor run kubernetes', () => {
       const root = join(folder, 'cgroup-v1-systemd')
       cpSync(join(FIXTURES, 'v1-systemd/root'), root, { recursive: true, verbatimSymlinks: true })
       const directory = join(folder, 'logs')
-      const run = radvisor(['run', 'kubernetes', '--kube-config', kubeconfig, '--cgroup-root', root, '--duration', '3s', '-d', directory], 'worker-1')
+      const run = startRadvisor(['run', 'kubernetes', '--kube-config', kubeconfig, '--cgroup-root', root, '--duration', '3s', '-d', directory], {
+        NODE_NAME: 'worker-1',
+        NO_COLOR: '1',
+      })
 
       const uid = 'b6d1f4a9-2c8e-4b7d-9e3a-5f0c7a2d1e86'
       const slice = `kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${uid.replaceAll('-', '_')}.slice`
       const shipper = 'kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-podf47ac10b_58cc_4372_a567_0e02b2c3d479.slice'
-      await eventually(() => api.openWatches > 0, 2500, 'the watch of the radvisor process')
+      // Collection has begun (first list done, watch started): the pod added now is new to it.
+      await run.waitFor('Beginning collection every', 5000)
       for (const controller of ['cpu,cpuacct', 'memory', 'pids', 'blkio']) {
         for (const file of readdirSync(join(root, controller, shipper), { withFileTypes: true })) {
           if (file.isFile()) cpSync(join(root, controller, shipper, file.name), join(root, controller, slice, file.name))
@@ -237,7 +242,8 @@ describe('radvisor run kubernetes', () => {
       const addedAt = BigInt(Math.round(systemClock.now() * 1e6))
       api.addPod(pod)
 
-      const { code, stderr } = await run
+      const code = await exited(run.child)
+      const stderr = run.stderr()
       expect(stderr).toContain('pods of node worker-1 (from NODE_NAME)')
       expect(code).toBe(0)
       const written = logs(directory)
