@@ -191,7 +191,7 @@ export class Runner {
     }
     const opened: Sink[] = []
     for (const sink of sinks) {
-      if (await this.guard(sink.name, `open:${target.id}`, () => sink.open(target, header))) opened.push(sink)
+      if (await this.guard(sink.name, 'open', () => sink.open(target, header), target)) opened.push(sink)
     }
     if (this.stopped) {
       collector.close()
@@ -210,7 +210,7 @@ export class Runner {
     if (finalSample && !entry.failed) this.sample(entry)
     entry.collector.close()
     for (const sink of entry.sinks) {
-      await this.guard(sink.name, `close:${entry.target.id}`, () => sink.closeTarget(entry.target))
+      await this.guard(sink.name, 'close', () => sink.closeTarget(entry.target), entry.target)
     }
     this.options.logger.status('Stopping', `collection for ${entry.target.provider} ${entry.target.name}`)
   }
@@ -245,13 +245,13 @@ export class Runner {
     }
   }
 
-  /** Runs a sink or provider call, reporting (once) instead of throwing. */
-  private async guard(plugin: string, what: string, call: () => unknown): Promise<boolean> {
+  /** Runs a sink or provider call (`step`, for `target` if any), reporting once instead of throwing. */
+  private async guard(plugin: string, step: string, call: () => unknown, target?: Target): Promise<boolean> {
     try {
       await call()
       return true
     } catch (error) {
-      this.report(`${plugin}:${what.split(':')[0]}`, error, `${plugin} failed (${what.split(':')[0]})`)
+      this.report(`${plugin}:${step}`, error, `${plugin} failed to ${step}${target ? ` ${target.name}` : ''}`)
       return false
     }
   }

@@ -90,8 +90,10 @@ class RecordingSink implements Sink {
   readonly events: string[] = []
   rows = new Map<string, string[]>()
   throwOnWrite = false
+  throwOnOpen = false
   constructor(readonly name: string) {}
   open(t: Target, header: LogHeader) {
+    if (this.throwOnOpen) throw new Error('no space for a new log')
     this.events.push(`open ${t.id} ${header.collector.columns.join('|')}`)
     this.rows.set(t.id, [])
   }
@@ -183,6 +185,19 @@ describe('Runner', () => {
     clock.advance(200)
     expect(sinks[1]!.rows.get('a')).toHaveLength(5)
     expect(logger.lines.filter((l) => l.includes('disk on fire'))).toHaveLength(1)
+  })
+
+  test('a sink that cannot open a target is reported with its name and left out for that target only', async () => {
+    const { clock, provider, sinks, logger, runner } = setup()
+    provider.targets = [target('a')]
+    sinks[0]!.throwOnOpen = true
+    await runner.start()
+    clock.advance(100)
+    expect(sinks[0]!.rows.size).toBe(0)
+    expect(sinks[1]!.rows.get('a')).toHaveLength(3)
+    expect(logger.lines.filter((l) => l.includes('a failed to open name-a: no space for a new log'))).toHaveLength(1)
+    await runner.stop()
+    expect(sinks[0]!.events).toEqual(['flush', 'close'])
   })
 
   test('a target whose cgroup is missing is warned about once and retried on each poll', async () => {
