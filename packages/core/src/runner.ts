@@ -207,7 +207,7 @@ export class Runner {
   private async stopTarget(entry: Active, finalSample: boolean): Promise<void> {
     this.active.delete(entry.target.id)
     this.activeList = [...this.active.values()]
-    if (finalSample && !entry.failed) this.sample(entry)
+    if (finalSample && !entry.failed) this.sample(entry, true)
     entry.collector.close()
     for (const sink of entry.sinks) {
       await this.guard(sink.name, 'close', () => sink.closeTarget(entry.target), entry.target)
@@ -224,13 +224,17 @@ export class Runner {
     this.options.onTick?.(++this.ticks)
   }
 
-  private sample(entry: Active): void {
+  /**
+   * Collects one row of `entry` and hands it to its sinks. The final sample of a target the
+   * provider no longer lists often finds its cgroup already gone: that is expected, not reported.
+   */
+  private sample(entry: Active, final = false): void {
     const { row, collector, sinks } = entry
     row.reset()
     if (!collector.collect(row)) {
       if (collector.error) {
         entry.failed = true
-        this.report(`collect:${entry.target.id}`, collector.error, `collection of ${entry.target.name} stopped`)
+        if (!final) this.report(`collect:${entry.target.id}`, collector.error, `collection of ${entry.target.name} stopped`)
       }
       return
     }

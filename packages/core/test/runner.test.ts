@@ -187,6 +187,19 @@ describe('Runner', () => {
     expect(logger.lines.filter((l) => l.includes('disk on fire'))).toHaveLength(1)
   })
 
+  test('a target whose cgroup is gone by its final sample is closed without a warning', async () => {
+    const { clock, provider, collectors, sinks, logger, runner } = setup()
+    provider.targets = [target('a')]
+    collectors.failAt.set('a', 3)
+    await runner.start()
+    clock.advance(50) // two rows; the third collect (the final sample) finds the cgroup gone
+    provider.targets = []
+    await runner.poll()
+    expect(sinks[0]!.rows.get('a')).toHaveLength(2)
+    expect(sinks[0]!.events).toContain('close a')
+    expect(logger.lines.filter((l) => l.includes('cgroup removed'))).toEqual([])
+  })
+
   test('a sink that cannot open a target is reported with its name and left out for that target only', async () => {
     const { clock, provider, sinks, logger, runner } = setup()
     provider.targets = [target('a')]
