@@ -1,6 +1,7 @@
 import type { Clock, Collector, CollectorInfo, FileSystem, Row } from '@radvisor/core'
 import { countValues, putDeviceSum, putKeyed, putList, putOperationSums, putValue } from './_cells.ts'
 import { cgroupGone, cgroupUnreadable } from './_failure.ts'
+import { readCpuQuota } from './_quota.ts'
 import { KeyedValues } from './_keyed.ts'
 import { GONE, openRecursiveFirst, openStatFile, type StatFile } from './_stat-file.ts'
 import type { Hierarchy } from './hierarchy.ts'
@@ -161,6 +162,7 @@ export class CgroupV1Collector implements Collector {
       driver,
       columns: V1_COLUMNS,
       columnTypes: { read: { Type: 'epoch19' }, 'cpu.usage.percpu': { Type: 'int', Count: countValues(this.usagePerCpu) } },
+      cpuQuota: readCpuQuota(fs, cpu, undefined),
     }
     if (this.files.length === 0) {
       const folders = [pids, cpu, cpuacct, memory, blkio].filter((path) => path !== undefined)

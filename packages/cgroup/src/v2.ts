@@ -2,6 +2,7 @@ import type { Clock, Collector, CollectorInfo, Row } from '@radvisor/core'
 import { ascii, MAX_TEXT, ZERO_TEXT } from './_bytes.ts'
 import { putKeyed, putKeySums, putValue } from './_cells.ts'
 import { cgroupGone, cgroupUnreadable } from './_failure.ts'
+import { readCpuQuota } from './_quota.ts'
 import { KeyedValues } from './_keyed.ts'
 import { GONE, openStatFile, type StatFile } from './_stat-file.ts'
 import type { CgroupCollectorOptions } from './v1.ts'
@@ -94,6 +95,7 @@ export class CgroupV2Collector implements Collector {
       driver,
       columns: V2_COLUMNS,
       columnTypes: { read: { Type: 'epoch19' } },
+      cpuQuota: readCpuQuota(fs, undefined, folder),
     }
     if (this.files.length === 0) this.error = cgroupUnreadable(this.info.cgroup, [folder])
   }

@@ -61,6 +61,12 @@ export interface CollectorInfo {
   readonly columns: readonly string[]
   /** PerfTable column types. */
   readonly columnTypes: ColumnTypes
+  /**
+   * The cgroup's CPU quota in cores when collection began (CFS quota / period, or `cpu.max`):
+   * null without a quota, undefined where the collector cannot tell. Analysis needs it to
+   * express CPU use as a share of the limit, and radvisor's columns do not carry it.
+   */
+  readonly cpuQuota?: number | null
 }
 
 /** Everything a sink needs to start a target's output. */

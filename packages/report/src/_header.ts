@@ -18,6 +18,8 @@ export interface LogInfo {
   readonly driver: string | null
   /** Online CPUs of the host, the CPU limit of a cgroup without a quota. */
   readonly hostCpus: number | null
+  /** The cgroup's CPU quota in cores when collection began (`CollectorMetadata.CpuQuota`), if the log says. */
+  readonly cpuQuota: number | null
   /** Nanosecond Unix time collection began, as written. */
   readonly initializedAt: string | null
   readonly columns: readonly string[]
@@ -56,6 +58,7 @@ export function describeLog(source: string, header: Yaml, columns: readonly stri
     driver: text(collector.CgroupDriver) ?? text(header.CgroupDriver),
     hostCpus:
       positive(system.CpuOnlineCount) ?? positive(asMap(perfColumns['cpu.usage.percpu']).Count) ?? positive(system.CpuCount),
+    cpuQuota: positive(collector.CpuQuota),
     initializedAt: text(header.InitializedAt),
     columns,
   }

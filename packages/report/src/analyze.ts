@@ -261,9 +261,10 @@ export class TargetAnalyzer {
     return gapMask
   }
 
+  /** The quota from the row (if the log has quota columns), else from the header, else the host's CPUs. */
   private cpuLimitCores(sample: Sample): number | null {
     if (sample.cpuQuota > 0) return sample.cpuQuota
-    return this.info.hostCpus
+    return this.info.cpuQuota ?? this.info.hostCpus
   }
 
   /** Extends the resource's open run while saturated; a gap (NaN) or an idle interval ends it. */
@@ -317,7 +318,9 @@ export class TargetAnalyzer {
       cgroup: info.cgroup,
       cpuLimit: Number.isFinite(this.quotaSeen)
         ? { cores: this.quotaSeen, from: 'quota' }
-        : info.hostCpus === null
+        : info.cpuQuota !== null
+          ? { cores: info.cpuQuota, from: 'quota' }
+          : info.hostCpus === null
           ? null
           : { cores: info.hostCpus, from: 'host' },
       memoryLimit: Number.isFinite(this.memoryLimit) ? this.memoryLimit : null,

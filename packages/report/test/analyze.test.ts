@@ -16,6 +16,7 @@ const info: LogInfo = {
   cgroup: null,
   driver: null,
   hostCpus: 1,
+  cpuQuota: null,
   initializedAt: null,
   columns: [],
 }
@@ -143,6 +144,17 @@ describe('TargetAnalyzer', () => {
     analyzer.push({ ...sample(150, 1), line: 3 })
     expect(problems).toEqual(["2: 'read' time does not advance past the previous row's; row skipped"])
     expect(analyzer.finish().summary.samples).toBe(2)
+  })
+
+  test('the quota written in the header (CollectorMetadata.CpuQuota) is the CPU limit when rows carry none', () => {
+    const analyzer = new TargetAnalyzer({ ...info, hostCpus: 4, cpuQuota: 0.5 })
+    analyzer.push(sample(0, 0))
+    analyzer.push(sample(50, 25_000_000)) // 25 ms of CPU in 50 ms: 0.5 cores, all of the quota
+    analyzer.push(sample(100, 30_000_000)) // 5 ms: 0.1 cores
+    const { summary, millibottlenecks } = analyzer.finish()
+    expect(summary.cpuLimit).toEqual({ cores: 0.5, from: 'quota' })
+    expect(summary.rates.cpuPercent?.max).toBeCloseTo(100, 9)
+    expect(millibottlenecks.map((m) => [m.resource, m.start, m.duration])).toEqual([['cpu', 0, 50]])
   })
 
   test('leaves CPU percent and CPU saturation out when neither a quota nor the host CPUs are known', () => {

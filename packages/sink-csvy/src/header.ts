@@ -16,7 +16,12 @@ export function formatHeader(header: LogHeader, system: SystemInfo): string {
     PerfTable: { Delimiter: ',', Columns: collector.columnTypes },
     System: system,
     CollectorType: collector.type,
-    CollectorMetadata: { Cgroup: collector.cgroup, CgroupDriver: collector.driver },
+    CollectorMetadata: {
+      Cgroup: collector.cgroup,
+      CgroupDriver: collector.driver,
+      // Not in radvisor 1.4's header; readers that do not know the key ignore it.
+      ...(collector.cpuQuota !== undefined && { CpuQuota: collector.cpuQuota }),
+    },
     PolledAt: target.polledAt,
     InitializedAt: header.initializedAt,
   }
