@@ -12,7 +12,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { delimiter, join, resolve } from 'node:path'
 import { createCollectorFactory } from '@radvisor/cgroup'
-import { type LogHeader, memoryLogger, Runner, type Sink, systemClock, type Target } from '@radvisor/core'
+import { type LogHeader, LossLedger, memoryLogger, Runner, type Sink, systemClock, type Target } from '@radvisor/core'
 import { KubernetesProvider } from '@radvisor/provider-kubernetes'
 import { createFakeCgroupFs, type KubeObject, MockKubernetesApi } from '@radvisor/testing'
 import nodeList from '../fixtures/kubernetes/nodes.json'
@@ -69,9 +69,13 @@ function recordingSink() {
   const rows = new Map<string, number>()
   const sink: Sink = {
     name: 'recording',
-    open: (target: Target, header: LogHeader) => void opened.set(target.id, { header, at: performance.now() }),
-    write: (row) => void rows.set(row.target.id, (rows.get(row.target.id) ?? 0) + 1),
-    closeTarget: (target: Target) => void closed.set(target.id, performance.now()),
+    open: (target: Target, header: LogHeader) => {
+      opened.set(target.id, { header, at: performance.now() })
+      return {
+        write: () => void rows.set(target.id, (rows.get(target.id) ?? 0) + 1),
+        close: () => void closed.set(target.id, performance.now()),
+      }
+    },
     flush: () => {},
     close: () => {},
   }
@@ -114,7 +118,17 @@ async function startRun(layout: (typeof layouts)[number], granularity: 'pod' | '
   await provider.init()
   const collectors = createCollectorFactory({ root: cgroupfs.root, fs: cgroupfs.fs, logger, clock: systemClock })
   const recording = recordingSink()
-  const runner = new Runner({ provider, collectors, sinks: [recording.sink], logger, version: 'test', intervalMs: 50, pollMs })
+  const runner = new Runner({
+    provider,
+    collectors,
+    sinks: [recording.sink],
+    logger,
+    losses: new LossLedger(),
+    version: 'test',
+    intervalMs: 50,
+    pollMs,
+    flushEveryMs: 60_000,
+  })
   await runner.start()
   return { runner, cgroupfs, logger, ...recording }
 }

@@ -5,7 +5,7 @@
  *   radvisor run docker --sink ./examples/custom-sink/statsd-sink.ts \
  *     --sink-option statsd.port=8125 --sink-option statsd.prefix=radvisor
  */
-import { defineSink, type PluginContext, type Row, type Sink, type Target } from '@radvisor/core'
+import { defineSink, type LogHeader, type PluginContext, type Row, type Sink, type Target, type TargetWriter } from '@radvisor/core'
 
 /** Where datagrams go: a UDP socket in production, an array in tests. */
 export interface Transport {
@@ -21,8 +21,6 @@ export interface StatsdOptions {
 
 /** Keep datagrams under a typical MTU, as StatsD clients do. */
 const MAX_DATAGRAM_BYTES = 1400
-/** Send at least this often when --flush-every is not set. */
-const DEFAULT_MAX_DELAY_MS = 1_000
 
 /** The CPU counter of each cgroup version, and its unit in seconds. */
 const CPU_COLUMNS: readonly [string, number][] = [
@@ -30,13 +28,10 @@ const CPU_COLUMNS: readonly [string, number][] = [
   ['cpu.stat/usage_usec', 1e-6],
 ]
 
-/** What the sink remembers per target between two rows. */
-interface TargetState {
-  readonly metric: string
-  readonly cpuIndex: number
-  readonly cpuScale: number
-  previousCpu: number
-  previousTimeNs: number
+
+/** The sink; `open` answers at once. */
+export interface StatsdSink extends Sink {
+  open(target: Target, header: LogHeader): TargetWriter
 }
 
 /** A UDP transport on Bun's datagram socket. */
@@ -48,72 +43,70 @@ export async function udpTransport(host: string, port: number): Promise<Transpor
 /**
  * Creates the sink. Per row it reads two cells (time and the CPU counter) by index,
  * computes utilisation over the interval since the target's previous row, and appends a
- * `<prefix>.<provider>.<target id>.cpu:<cores>|g` line to the current datagram.
+ * `<prefix>.<provider>.<target id>.cpu:<cores>|g` line to the current datagram. The runner
+ * calls `flush` every `--flush-every`: that sends whatever the datagram holds.
  */
-export function createStatsdSink(options: StatsdOptions, context: PluginContext, transport: Transport): Sink {
-  const targets = new Map<string, TargetState>()
-  const maxDelayMs = context.settings.flushEveryMs ?? DEFAULT_MAX_DELAY_MS
+export function createStatsdSink(options: StatsdOptions, context: PluginContext, transport: Transport): StatsdSink {
+  const destination = `${options.host}:${options.port}`
   let batch = ''
-  let lastSend = context.clock.monotonic()
+  let batchRows = 0
   let closed = false
 
   const send = () => {
-    lastSend = context.clock.monotonic()
     if (batch === '') return
-    const datagram = batch
+    const [datagram, rows] = [batch, batchRows]
     batch = ''
+    batchRows = 0
     try {
       transport.send(datagram)
     } catch (error) {
-      // UDP is fire-and-forget: a refused datagram is reported once and dropped.
-      context.logger.once('statsd:send', () => context.logger.warn(`statsd: cannot send to ${options.host}:${options.port}: ${String(error)}`))
+      // UDP is fire-and-forget: a refused datagram is reported once, and its rows counted as lost.
+      context.losses.record('statsd', destination, rows, `cannot send to ${destination}: ${String(error)}`)
+      context.logger.once('statsd:send', () => context.logger.warn(`statsd: cannot send to ${destination}: ${String(error)}`))
     }
   }
 
+  /** A writer that forwards nothing, for a target without a CPU column. */
+  const ignore: TargetWriter = { write() {}, close() {} }
+
   return {
     name: 'statsd',
-    open(target: Target, header) {
-      if (closed) return
+    open(target: Target, header: LogHeader): TargetWriter {
       const columns = header.collector.columns
       const cpu = CPU_COLUMNS.find(([column]) => columns.includes(column))
       if (!cpu) {
         context.logger.warn(`statsd: ${target.name} has no CPU usage column; not forwarding it`)
-        return
+        return ignore
       }
       const name = (text: string) => text.replace(/[^A-Za-z0-9_-]/g, '_')
-      targets.set(target.id, {
-        metric: `${options.prefix}.${name(target.provider)}.${name(target.id)}.cpu`,
-        cpuIndex: columns.indexOf(cpu[0]),
-        cpuScale: cpu[1],
-        previousCpu: Number.NaN,
-        previousTimeNs: Number.NaN,
-      })
-    },
-    write(row: Row) {
-      const state = targets.get(row.target.id)
-      if (!state) return
-      const timeNs = row.number(0)
-      const cpu = row.number(state.cpuIndex)
-      if (timeNs === null || cpu === null) return
-      const cpuSeconds = cpu * state.cpuScale
-      const elapsedSeconds = (timeNs - state.previousTimeNs) * 1e-9
-      const used = cpuSeconds - state.previousCpu
-      state.previousTimeNs = timeNs
-      state.previousCpu = cpuSeconds
-      if (!(elapsedSeconds > 0) || !(used >= 0)) return
-      const line = `${state.metric}:${(used / elapsedSeconds).toFixed(4)}|g\n`
-      if (batch.length + line.length > MAX_DATAGRAM_BYTES) send()
-      batch += line
-      if (context.clock.monotonic() - lastSend >= maxDelayMs) send()
-    },
-    closeTarget(target: Target) {
-      targets.delete(target.id)
+      const metric = `${options.prefix}.${name(target.provider)}.${name(target.id)}.cpu`
+      const cpuIndex = columns.indexOf(cpu[0])
+      const cpuScale = cpu[1]
+      let previousCpu = Number.NaN
+      let previousTimeNs = Number.NaN
+      return {
+        write(row: Row) {
+          const timeNs = row.number(0)
+          const cpuCell = row.number(cpuIndex)
+          if (closed || timeNs === null || cpuCell === null) return
+          const cpuSeconds = cpuCell * cpuScale
+          const elapsedSeconds = (timeNs - previousTimeNs) * 1e-9
+          const used = cpuSeconds - previousCpu
+          previousTimeNs = timeNs
+          previousCpu = cpuSeconds
+          if (!(elapsedSeconds > 0) || !(used >= 0)) return
+          const line = `${metric}:${(used / elapsedSeconds).toFixed(4)}|g\n`
+          if (batch.length + line.length > MAX_DATAGRAM_BYTES) send()
+          batch += line
+          batchRows++
+        },
+        close() {},
+      }
     },
     flush: send,
     async close() {
       if (closed) return
       closed = true
-      targets.clear()
       send()
       await transport.close()
     },

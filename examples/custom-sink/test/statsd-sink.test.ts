@@ -1,21 +1,12 @@
 import { expect, test } from 'bun:test'
 import { createCollectorFactory } from '@radvisor/cgroup'
-import { type CollectorInfo, ManualClock, memoryLogger, type PluginContext, Row, type Target } from '@radvisor/core'
-import { createFakeCgroupFs, testSink } from '@radvisor/testing'
+import { type CollectorInfo, Row, type Target } from '@radvisor/core'
+import { createFakeCgroupFs, testPluginContext, testSink } from '@radvisor/testing'
 import statsdDefinition, { createStatsdSink, type Transport } from '../statsd-sink.ts'
 
-function context(flushEveryMs: number | null = null) {
-  const clock = new ManualClock()
-  const logger = memoryLogger()
-  const plugin: PluginContext = {
-    logger,
-    clock,
-    fs: {} as PluginContext['fs'],
-    settings: { version: '0.1.0', intervalMs: 50, directory: '/stats', bufferBytes: 1024, flushLog: null, flushEveryMs },
-    tickStats: () => ({ intervalMs: 50, ticks: 0, missed: 0, lateness: { p50: 0, p99: 0, max: 0 } }),
-    cgroupRoot: '/sys/fs/cgroup',
-  }
-  return { plugin, clock, logger }
+function context() {
+  const plugin = testPluginContext()
+  return { plugin, clock: plugin.clock, logger: plugin.logger }
 }
 
 /** A transport that keeps datagrams, and can be made to refuse them. */
@@ -37,9 +28,9 @@ const options = { host: '127.0.0.1', port: 8125, prefix: 'radvisor' }
 let current = memoryTransport()
 testSink(
   'statsd example',
-  () => {
+  (plugin) => {
     current = memoryTransport()
-    return createStatsdSink(options, context().plugin, current.transport)
+    return createStatsdSink(options, plugin, current.transport)
   },
   {
     output: () => current.datagrams.join(''),
@@ -52,25 +43,21 @@ testSink(
 const v2: CollectorInfo = { type: 'cgroup_v2', cgroup: 'x', driver: null, columns: ['read', 'cpu.stat/usage_usec'], columnTypes: {} }
 const target: Target = { provider: 'cgroup', id: 'system.slice_x', name: 'system.slice/x', metadata: {}, polledAt: 0n, cgroup: { kind: 'path', path: 'x' } }
 
-test('utilisation per interval from cgroup v2 microseconds, batched until --flush-every passes', () => {
-  const { plugin, clock } = context(1_000)
+test('utilisation per interval from cgroup v2 microseconds, batched until the runner flushes', () => {
+  const { plugin } = context()
   const { transport, datagrams } = memoryTransport()
   const sink = createStatsdSink(options, plugin, transport)
-  sink.open(target, { version: '0', target, collector: v2, initializedAt: 0n })
+  const writer = sink.open(target, { version: '0', target, collector: v2, initializedAt: 0n })
   const row = new Row(target, v2.columns)
-  const usec = [0, 10_000, 60_000, 60_000]
+  const usec = [0, 10_000, 60_000, 60_000, 85_000]
   usec.forEach((value, i) => {
     row.reset()
     row.putTime(1_700_000_000_000 + i * 50)
     row.putUint(value)
-    sink.write(row)
+    writer.write(row)
   })
   expect(datagrams).toEqual([])
-  clock.advance(1_000)
-  row.reset()
-  row.putTime(1_700_000_000_200)
-  row.putUint(85_000)
-  sink.write(row)
+  sink.flush()
   expect(datagrams).toEqual([
     [0.2, 1, 0, 0.5].map((cores) => `radvisor.cgroup.system_slice_x.cpu:${cores.toFixed(4)}|g\n`).join(''),
   ])
@@ -86,13 +73,13 @@ test('sends real UDP datagrams to a StatsD listener', async () => {
   try {
     const { plugin } = context()
     const sink = await statsdDefinition.create({ host: '127.0.0.1', port: listener.port, prefix: 'ci' }, plugin)
-    sink.open(target, { version: '0', target, collector: v2, initializedAt: 0n })
+    const writer = await sink.open(target, { version: '0', target, collector: v2, initializedAt: 0n })
     const row = new Row(target, v2.columns)
     for (const [ms, usec] of [[0, 0], [50, 25_000]] as const) {
       row.reset()
       row.putTime(1_700_000_000_000 + ms)
       row.putUint(usec)
-      sink.write(row)
+      writer.write(row)
     }
     await sink.close()
     expect(await received.promise).toBe('ci.cgroup.system_slice_x.cpu:0.5000|g\n')
@@ -109,14 +96,14 @@ test('forwards utilisation of rows collected from a fake cgroup v1 tree', () => 
   const collector = createCollectorFactory({ root: cgroups.root, fs: cgroups.fs, logger, clock }).open(docker)!
   const { transport, datagrams } = memoryTransport()
   const sink = createStatsdSink(options, plugin, transport)
-  sink.open(docker, { version: '0', target: docker, collector: collector.info, initializedAt: 0n })
+  const writer = sink.open(docker, { version: '0', target: docker, collector: collector.info, initializedAt: 0n })
   const row = new Row(docker, collector.info.columns)
   // cpuacct.usage grows by 40 ms of CPU per 50 ms tick: 0.8 cores.
   for (let tick = 0; tick < 3; tick++) {
     cgroups.write(`cpuacct/docker/${id}/cpuacct.usage`, `${1_000_000_000 + tick * 40_000_000}\n`)
     row.reset()
     expect(collector.collect(row)).toBe(true)
-    sink.write(row)
+    writer.write(row)
     clock.advance(50)
   }
   sink.flush()

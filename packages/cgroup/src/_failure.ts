@@ -5,7 +5,7 @@ import type { StatFile } from './_stat-file.ts'
 export function cgroupGone(cgroup: string, file: StatFile): RadvisorError {
   return new RadvisorError(
     'cgroup',
-    'E_CGROUP',
+    'E_GONE',
     `cgroup ${cgroup} is gone: reading ${file.path} failed with ${file.goneCode}; its collection stops`,
   )
 }

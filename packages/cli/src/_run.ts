@@ -3,6 +3,8 @@ import {
   type CollectorFactory,
   ExitCode,
   Logger,
+  type Loss,
+  LossLedger,
   type OptionSpecs,
   type PluginContext,
   type ProviderDefinition,
@@ -40,7 +42,7 @@ async function plan(definition: ProviderDefinition, args: RunArgs, rawArgs: stri
     directory: text('directory')!,
     bufferBytes: parseSize(text('buffer')!, '--buffer'),
     flushLog: text('flush-log') ?? null,
-    flushEveryMs: text('flush-every') ? parseDuration(text('flush-every')!, '--flush-every') : null,
+    flushEveryMs: parseDuration(text('flush-every')!, '--flush-every'),
   }
   const pollMs = parseDuration(text('poll')!, '--poll')
   const durationMs = text('duration') ? parseDuration(text('duration')!, '--duration') : null
@@ -123,6 +125,7 @@ export async function runProvider(definition: ProviderDefinition, args: RunArgs,
     settings: planned.settings,
     cgroupRoot: planned.cgroupRoot,
     tickStats: () => runner?.tickStats ?? emptyStats(planned.settings.intervalMs),
+    losses: new LossLedger(),
   }
 
   logger.status('Initializing', `${definition.name} provider`)
@@ -144,9 +147,11 @@ export async function runProvider(definition: ProviderDefinition, args: RunArgs,
     collectors,
     sinks,
     logger,
+    losses: context.losses,
     version,
     intervalMs: planned.settings.intervalMs,
     pollMs: planned.pollMs,
+    flushEveryMs: planned.settings.flushEveryMs,
     ...(tickLimit !== null && {
       onTick: (ticks: number) => {
         if (ticks >= tickLimit) finished.resolve('ticks')
@@ -172,8 +177,9 @@ export async function runProvider(definition: ProviderDefinition, args: RunArgs,
   process.on('SIGTERM', forceExit)
   const stopReasons: Record<string, string> = { duration: 'after --duration elapsed', ticks: `after --ticks ${tickLimit} ticks` }
   logger.status('Stopping', stopReasons[reason] ?? `on ${reason}`)
-  const summary = await active.stop()
+  const summary = await active.stop({ finalSample: reason !== 'ticks' })
   logger.status('Finished', `${summary.rows} rows from ${summary.targets} targets`)
+  reportLosses(logger, summary.losses)
   const { lateness, ticks, missed } = summary.stats
   logger.debug(
     'Punctuality',
@@ -181,7 +187,26 @@ export async function runProvider(definition: ProviderDefinition, args: RunArgs,
   )
   process.off('SIGINT', forceExit)
   process.off('SIGTERM', forceExit)
-  return ExitCode.ok
+  return summary.losses.length > 0 ? ExitCode.dataLoss : ExitCode.ok
+}
+
+/** Rows that never reached a sink: a line per sink and target (the largest few), then the total. */
+function reportLosses(logger: Logger, losses: readonly Loss[]): void {
+  if (losses.length === 0) return
+  const SHOWN = 10
+  for (const loss of losses.slice(0, SHOWN)) {
+    logger.warn(`sink ${loss.sink} lost ${plural(loss.rows, 'row')} of ${loss.subject}: ${loss.reason}`)
+  }
+  const rest = losses.slice(SHOWN)
+  if (rest.length > 0) {
+    logger.warn(`… and ${plural(rest.reduce((sum, loss) => sum + loss.rows, 0), 'row')} of ${plural(rest.length, 'more target')}`)
+  }
+  const total = losses.reduce((sum, loss) => sum + loss.rows, 0)
+  logger.error(new RadvisorError('cli', 'E_IO', `${plural(total, 'collected row')} could not be delivered (exit code ${ExitCode.dataLoss})`))
+}
+
+function plural(count: number, noun: string): string {
+  return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : 's'}`
 }
 
 function emptyStats(intervalMs: number): TickStats {

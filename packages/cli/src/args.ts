@@ -11,8 +11,17 @@ export const runArgs = {
     description: 'Directory for log files (created when missing)',
   },
   'flush-log': { type: 'string', alias: 'f', description: 'Write a CSV record of every buffer flush to this path at exit' },
-  buffer: { type: 'string', alias: 'b', default: '16MiB', description: 'Per-target buffer size (e.g. 16MiB, 64KiB, 4096)' },
-  'flush-every': { type: 'string', description: 'Write buffers to disk at least this often (default: when full)' },
+  buffer: {
+    type: 'string',
+    alias: 'b',
+    default: '16MiB',
+    description: 'Most bytes of rows one target may hold in memory while its log cannot be written (grows on demand)',
+  },
+  'flush-every': {
+    type: 'string',
+    default: '2s',
+    description: 'Write buffered rows out at least this often: the most a kill -9 or a crash can lose',
+  },
   'cgroup-root': { type: 'string', default: '/sys/fs/cgroup', description: 'Where the cgroup tree is mounted' },
   sink: {
     type: 'string',

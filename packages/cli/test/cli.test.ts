@@ -116,7 +116,7 @@ describe('radvisor CLI', () => {
     expect(stderr).toContain('after --ticks 7 ticks')
     expect(stderr).toMatch(/Punctuality +7 ticks, /)
     const written = readFileSync(out, 'utf8').trim().split('\n')
-    expect(written.filter((line) => line.startsWith('t0 '))).toHaveLength(8) // 7 ticks + the final sample
+    expect(written.filter((line) => line.startsWith('t0 '))).toHaveLength(7) // exactly one row per tick: no final sample
     expect(written.at(-1)).toBe('flushed')
   })
 

@@ -5,13 +5,18 @@ export type ErrorCode =
   | 'E_CONNECT' // a daemon or API server cannot be reached
   | 'E_NOT_FOUND' // something the user named does not exist
   | 'E_CGROUP' // cgroup tree missing or unreadable
+  | 'E_GONE' // a target's cgroup was removed: how a container ends, not a fault
   | 'E_IO' // a read or write failed
   | 'E_PROTOCOL' // an API answered something unexpected
   | 'E_PLUGIN' // a plugin module is not valid
   | 'E_INTERNAL'
 
-/** Exit codes radvisor uses. */
-export const ExitCode = { ok: 0, failure: 1, usage: 2 } as const
+/**
+ * Exit codes radvisor uses: 0 all collected rows were delivered; 1 a failure ended the run
+ * (a daemon that cannot be reached, no cgroup tree); 2 bad usage (nothing was started);
+ * 3 the run ended normally but some collected rows could not be delivered by a sink.
+ */
+export const ExitCode = { ok: 0, failure: 1, usage: 2, dataLoss: 3 } as const
 
 /**
  * The one error class of radvisor. It names the plugin that raised it and prints as

@@ -10,6 +10,7 @@ export type FileSystem = Pick<
   | 'readSync'
   | 'writeSync'
   | 'closeSync'
+  | 'ftruncateSync'
   | 'fsyncSync'
   | 'readdirSync'
   | 'statSync'

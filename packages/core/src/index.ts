@@ -1,3 +1,4 @@
+export { BufferedFile, type BufferedFileOptions, type OpenedFile, WriteFailures } from './buffered-file.ts'
 export { type Clock, systemClock, systemTimer, type Timer, unixNanos } from './clock.ts'
 export { describeError, type ErrorCode, ExitCode, RadvisorError } from './errors.ts'
 export type { FileSystem } from './fs.ts'
@@ -19,10 +20,14 @@ export {
   type RunSettings,
   type Sink,
   type SinkDefinition,
+  type TargetWriter,
 } from './plugins.ts'
+export { type Loss, LossLedger } from './losses.ts'
+export { Outages } from './outages.ts'
 export { type PoolDiff, TargetPool } from './pool.ts'
 export { Row } from './row.ts'
-export { type RunnerOptions, Runner, type RunSummary } from './runner.ts'
+export { type RunnerOptions, Runner, type RunSummary, type StopOptions } from './runner.ts'
+export { fileInDirectory, MAX_TARGET_ID_LENGTH, targetIdProblem } from './target-id.ts'
 export { Scheduler, type SchedulerOptions, type TickStats } from './scheduler.ts'
 export type { CgroupLocator, CollectionEvent, CollectorInfo, ColumnTypes, LogHeader, QosClass, Target } from './types.ts'
 export { ManualClock } from './testing.ts'

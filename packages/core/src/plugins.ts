@@ -1,6 +1,7 @@
 import type { Clock } from './clock.ts'
 import type { FileSystem } from './fs.ts'
 import type { Logger } from './logger.ts'
+import type { LossLedger } from './losses.ts'
 import type { Row } from './row.ts'
 import type { TickStats } from './scheduler.ts'
 import type { CollectorInfo, LogHeader, Target } from './types.ts'
@@ -51,16 +52,29 @@ export interface CollectorFactory {
 }
 
 /**
- * Receives samples. Lifecycle: `open` once per target (with its header), `write` per row,
- * `closeTarget` when the target stops, `flush` to push buffered data out, `close` at
- * shutdown (after which nothing else is called).
+ * Where one target's rows go in one sink, from `Sink.open` until its `close`. The runner calls
+ * `write` on the tick path and `close` once when the target stops.
+ */
+export interface TargetWriter {
+  /**
+   * Takes one row. Called on the tick path: copy what you keep (`row` is reused after return),
+   * never block on I/O for long, and count rather than throw when the output refuses: a row
+   * that cannot be delivered is recorded in `context.losses`.
+   */
+  write(row: Row): void
+  /** The target stopped; nothing else is written through this writer. */
+  close(): void | Promise<void>
+}
+
+/**
+ * Receives samples. Lifecycle (the runner owns time; sinks only export):
+ * `open` once per target, which returns that target's writer; `flush` every `--flush-every`
+ * (and before `close`) to push buffered rows out; `close` once at shutdown, after every
+ * writer was closed, after which nothing else is called.
  */
 export interface Sink {
   readonly name: string
-  open(target: Target, header: LogHeader): void | Promise<void>
-  /** Called on the tick path: must not block on I/O for long. `row` is reused after return. */
-  write(row: Row): void
-  closeTarget(target: Target): void | Promise<void>
+  open(target: Target, header: LogHeader): TargetWriter | Promise<TargetWriter>
   flush(): void | Promise<void>
   close(): void | Promise<void>
 }
@@ -71,12 +85,12 @@ export interface RunSettings {
   readonly intervalMs: number
   /** `-d/--directory`: where file sinks write. */
   readonly directory: string
-  /** `-b/--buffer`: per-target buffer size in bytes. */
+  /** `-b/--buffer`: the most bytes of rows one target's buffer may hold. */
   readonly bufferBytes: number
   /** `-f/--flush-log`: where to write the flush record, if anywhere. */
   readonly flushLog: string | null
-  /** `--flush-every`: longest time rows may stay buffered, if set. */
-  readonly flushEveryMs: number | null
+  /** `--flush-every`: how often the runner flushes the sinks. */
+  readonly flushEveryMs: number
 }
 
 /** What a plugin's `create` receives besides its own options. */
@@ -89,6 +103,8 @@ export interface PluginContext {
   readonly tickStats: () => TickStats
   /** The cgroup mount root (`--cgroup-root`). */
   readonly cgroupRoot: string
+  /** Where sinks count rows they could not deliver; the run reports them and exits with 3. */
+  readonly losses: LossLedger
 }
 
 /** Types a plugin option can have; values arrive as strings and are converted. */

@@ -1,10 +1,13 @@
 import { type Clock, systemClock, systemTimer, type Timer, unixNanos } from './clock.ts'
-import { describeError } from './errors.ts'
+import { describeError, RadvisorError } from './errors.ts'
 import type { Logger } from './logger.ts'
-import type { Collector, CollectorFactory, Provider, Sink } from './plugins.ts'
+import type { Loss, LossLedger } from './losses.ts'
+import { Outages } from './outages.ts'
+import type { Collector, CollectorFactory, Provider, Sink, TargetWriter } from './plugins.ts'
 import { TargetPool } from './pool.ts'
 import { Row } from './row.ts'
 import { Scheduler, type TickStats } from './scheduler.ts'
+import { targetIdProblem } from './target-id.ts'
 import type { Target } from './types.ts'
 
 export interface RunnerOptions {
@@ -12,10 +15,14 @@ export interface RunnerOptions {
   collectors: CollectorFactory
   sinks: readonly Sink[]
   logger: Logger
+  /** Where rows that never reached a sink are counted (the sinks record theirs there too). */
+  losses: LossLedger
   /** radvisor's version, for log headers. */
   version: string
   intervalMs: number
   pollMs: number
+  /** How often the sinks are flushed (`--flush-every`). */
+  flushEveryMs: number
   clock?: Clock
   timer?: Timer
   /** Called after every tick with the number of ticks run so far (the CLI's `--ticks` stops on it). */
@@ -27,8 +34,14 @@ interface Active {
   readonly target: Target
   readonly collector: Collector
   readonly row: Row
-  /** The sinks whose `open` succeeded for this target. */
+  /** The writers of the sinks that opened this target, and those sinks, index for index. */
+  readonly writers: TargetWriter[]
   readonly sinks: Sink[]
+  /** Sinks whose `open` failed: every row of this target is lost for them. */
+  readonly unopened: { sink: Sink; reason: string }[]
+  /** Whether each writer's last write threw. */
+  readonly writeFailing: boolean[]
+  rows: number
   failed: boolean
 }
 
@@ -37,23 +50,41 @@ export interface RunSummary {
   readonly stats: TickStats
   readonly targets: number
   readonly rows: number
+  /** Rows a sink could not deliver, largest first (empty when nothing was lost). */
+  readonly losses: readonly Loss[]
 }
+
+export interface StopOptions {
+  /** Take a last sample of every target before closing it (default true; `--ticks` runs take exactly N). */
+  readonly finalSample?: boolean
+}
+
+/** Poll processing yields to the event loop after this long, so that ticks run on time. */
+const SLICE_MS = 4
+/** How many ids a warning about many targets names. */
+const FIRST_FEW = 3
+/** Invalid ids remembered so that each is warned about once; beyond this, repeats may warn again. */
+const MAX_REMEMBERED_IDS = 1024
 
 /**
  * Wires a provider, the target pool, collectors and sinks (DESIGN §3). Polls the provider
- * every `pollMs` (and at once when its watch reports a change), starts and stops targets
- * from the pool's diff, and on every scheduler tick collects one row per target and hands
- * it to each sink. Nothing that one target or sink does stops the others; each distinct
- * error is reported once.
+ * every `pollMs` (and at once when its watch reports a change), checks every target id,
+ * starts and stops targets from the pool's diff (spreading the cgroup lookups of a long list
+ * over turns of the event loop), collects one row per target on every scheduler tick and hands
+ * it to each sink's writer, and flushes the sinks every `flushEveryMs`. Nothing one target or
+ * sink does stops the others; failures are reported once per outage, and rows a sink could not
+ * take are counted in `losses`.
  */
 export class Runner {
   private readonly pool = new TargetPool()
   private readonly active = new Map<string, Active>()
-  /** Array copy of `active`, rebuilt on change, so the tick iterates without allocating. */
+  /** Array copy of `active` for the tick, rebuilt once per tick after a change. */
   private activeList: Active[] = []
+  private activeChanged = false
   private readonly scheduler: Scheduler
   private readonly clock: Clock
   private readonly timer: Timer
+  private readonly outages = new Outages()
   private pollTimer: unknown = null
   private polling: Promise<void> | null = null
   private pollAgain = false
@@ -61,6 +92,11 @@ export class Runner {
   private targetsSeen = 0
   private rows = 0
   private ticks = 0
+  private lastFlush = 0
+  private flushing: Promise<void> | null = null
+  /** Ids found without a cgroup at the previous poll: listed twice without one is worth a warning. */
+  private missingBefore = new Set<string>()
+  private readonly warnedIds = new Set<string>()
 
   constructor(private readonly options: RunnerOptions) {
     this.clock = options.clock ?? systemClock
@@ -86,6 +122,7 @@ export class Runner {
   /** Runs the first poll, then starts ticking, periodic polls and the provider's watch. */
   async start(): Promise<void> {
     await this.poll()
+    this.lastFlush = this.clock.monotonic()
     this.scheduler.start()
     this.options.provider.watch?.(() => void this.poll())
     this.schedulePoll()
@@ -113,21 +150,22 @@ export class Runner {
   }
 
   /**
-   * Stops ticking and polling, takes a final sample of every target, closes it in every
-   * sink, then flushes and closes the sinks and the provider.
+   * Stops ticking and polling, takes a final sample of every target (unless told not to),
+   * closes its writers, then flushes and closes the sinks and the provider.
    */
-  async stop(): Promise<RunSummary> {
+  async stop({ finalSample = true }: StopOptions = {}): Promise<RunSummary> {
     this.stopped = true
     this.scheduler.stop()
     if (this.pollTimer !== null) this.timer.clearTimeout(this.pollTimer)
     await this.polling
-    for (const entry of [...this.active.values()]) await this.stopTarget(entry, true)
+    await this.flushing
+    for (const entry of [...this.active.values()]) await this.stopTarget(entry, finalSample)
     for (const sink of this.options.sinks) {
       await this.guard(sink.name, 'flush', () => sink.flush())
       await this.guard(sink.name, 'close', () => sink.close())
     }
     await this.guard(this.options.provider.name, 'close', () => this.options.provider.close())
-    return { stats: this.scheduler.stats, targets: this.targetsSeen, rows: this.rows }
+    return { stats: this.scheduler.stats, targets: this.targetsSeen, rows: this.rows, losses: this.options.losses.list() }
   }
 
   private schedulePoll(): void {
@@ -139,17 +177,20 @@ export class Runner {
   }
 
   private async pollOnce(): Promise<void> {
-    const { provider, logger } = this.options
-    let targets: Target[]
+    const { provider, logger, pollMs } = this.options
+    let listed: Target[]
     try {
-      targets = await provider.poll()
-      logger.forget(`poll:${provider.name}`)
+      listed = await provider.poll()
     } catch (error) {
       // Keep collecting what we have: a failed poll is not an empty list.
-      this.report(`poll:${provider.name}`, error, `polling ${provider.name} failed`)
+      this.outages.fail('poll', provider.name, () =>
+        logger.warn(`polling ${provider.name} failed: ${describeError(error)}; keeping the current targets and retrying every ${pollMs}ms`),
+      )
       return
     }
+    this.outages.recover('poll', provider.name, () => logger.status('Recovered', `polling ${provider.name} works again`))
     if (this.stopped) return
+    const targets = this.validTargets(listed)
     for (const entry of this.active.values()) {
       if (entry.failed) {
         await this.stopTarget(entry, false)
@@ -161,10 +202,78 @@ export class Runner {
       const entry = this.active.get(target.id)
       if (entry) await this.stopTarget(entry, true)
     }
-    for (const target of added) await this.startTarget(target)
+    await this.startAll(added)
   }
 
-  private async startTarget(target: Target): Promise<void> {
+  /** The listed targets whose ids are safe; the others are skipped with one line per poll that finds new ones. */
+  private validTargets(listed: Target[]): Target[] {
+    let invalid: { id: string; problem: string }[] | null = null
+    const valid: Target[] = []
+    for (const target of listed) {
+      const problem = targetIdProblem(target?.id)
+      if (problem === null) valid.push(target)
+      else (invalid ??= []).push({ id: String(target?.id), problem })
+    }
+    if (invalid === null) return listed
+    const fresh = invalid.filter(({ id }) => !this.warnedIds.has(id))
+    if (fresh.length > 0) {
+      if (this.warnedIds.size + fresh.length > MAX_REMEMBERED_IDS) this.warnedIds.clear()
+      for (const { id } of fresh) this.warnedIds.add(id)
+      const first = fresh
+        .slice(0, FIRST_FEW)
+        .map(({ id, problem }) => `${shownId(id)} (${problem})`)
+        .join(', ')
+      const { logger, provider } = this.options
+      logger.warn(
+        `skipped ${plural(invalid.length, 'target')} of provider ${provider.name} whose id is not a safe file name: ${first}${fresh.length > FIRST_FEW ? ', …' : ''}`,
+      )
+    }
+    return valid
+  }
+
+  /**
+   * Starts the added targets. Each needs cgroup lookups; for a long list they are spread over
+   * turns of the event loop so that no tick waits for more than a slice.
+   */
+  private async startAll(added: Target[]): Promise<void> {
+    const missing: Target[] = []
+    let sliceStart = this.clock.monotonic()
+    for (const target of added) {
+      if (this.stopped) return
+      await this.startTarget(target, missing)
+      if (this.clock.monotonic() - sliceStart >= SLICE_MS) {
+        await new Promise<void>((resolve) => this.timer.setTimeout(resolve, 0))
+        sliceStart = this.clock.monotonic()
+      }
+    }
+    this.reportMissing(missing)
+  }
+
+  /**
+   * Targets listed without a cgroup. Once is normal (a container that exits races the poll,
+   * one starting has no cgroup for a moment): verbose. Listed twice without one is an outage
+   * worth a warning: one line for all of them, one when it ends.
+   */
+  private reportMissing(missing: Target[]): void {
+    const { logger, collectors, provider } = this.options
+    const before = this.missingBefore
+    this.missingBefore = new Set(missing.map((target) => target.id))
+    const persistent = before.size === 0 ? [] : missing.filter((target) => before.has(target.id))
+    if (missing.length > 0) logger.debug('Waiting', `for the cgroups of ${describeTargets(missing)}`)
+    if (persistent.length === 0) {
+      this.outages.recover('missing', provider.name, () => logger.status('Found', `the cgroups of every target ${provider.name} lists`))
+      return
+    }
+    const tried = collectors.describe?.(persistent[0]!)
+    this.outages.fail('missing', provider.name, () =>
+      logger.warn(
+        `${describeTargets(persistent)} of provider ${provider.name} ${persistent.length === 1 ? 'has' : 'have'} no cgroup yet` +
+          `${tried ? ` (tried ${tried})` : ''}; retrying at each poll`,
+      ),
+    )
+  }
+
+  private async startTarget(target: Target, missing: Target[]): Promise<void> {
     const { collectors, logger, sinks, version } = this.options
     let collector: Collector | null
     try {
@@ -176,76 +285,141 @@ export class Runner {
     }
     if (!collector) {
       this.pool.forget(target.id)
-      const tried = collectors.describe?.(target)
-      logger.once(`missing:${target.id}`, () =>
-        logger.warn(`cgroup of ${target.name} not found${tried ? ` (tried ${tried})` : ''}; retrying on the next poll`),
-      )
+      missing.push(target)
       return
     }
-    logger.forget(`missing:${target.id}`)
-    const header = {
-      version,
+    logger.forget(`open:${target.id}`)
+    const header = { version, target, collector: collector.info, initializedAt: unixNanos(this.clock.now()) }
+    const entry: Active = {
       target,
-      collector: collector.info,
-      initializedAt: unixNanos(this.clock.now()),
+      collector,
+      row: new Row(target, collector.info.columns),
+      writers: [],
+      sinks: [],
+      unopened: [],
+      writeFailing: [],
+      rows: 0,
+      failed: false,
     }
-    const opened: Sink[] = []
     for (const sink of sinks) {
-      if (await this.guard(sink.name, 'open', () => sink.open(target, header), target)) opened.push(sink)
+      try {
+        const writer = await sink.open(target, header)
+        entry.writers.push(writer)
+        entry.sinks.push(sink)
+        entry.writeFailing.push(false)
+      } catch (error) {
+        entry.unopened.push({ sink, reason: `opening it failed: ${describeError(error)}` })
+        this.report(`${sink.name}:open`, error, `sink ${sink.name} failed to open ${target.name}`)
+      }
     }
     if (this.stopped) {
+      await this.closeWriters(entry)
       collector.close()
       return
     }
-    const entry: Active = { target, collector, row: new Row(target, collector.info.columns), sinks: opened, failed: false }
     this.active.set(target.id, entry)
-    this.activeList = [...this.active.values()]
+    this.activeChanged = true
     this.targetsSeen++
     logger.status('Beginning', `collection for ${target.provider} ${target.name}`)
   }
 
   private async stopTarget(entry: Active, finalSample: boolean): Promise<void> {
     this.active.delete(entry.target.id)
-    this.activeList = [...this.active.values()]
+    this.activeChanged = true
     if (finalSample && !entry.failed) this.sample(entry, true)
     entry.collector.close()
-    for (const sink of entry.sinks) {
-      await this.guard(sink.name, 'close', () => sink.closeTarget(entry.target), entry.target)
-    }
+    await this.closeWriters(entry)
+    for (const { sink, reason } of entry.unopened) this.options.losses.record(sink.name, entry.target.name, entry.rows, reason)
+    this.options.logger.forget(`collect:${entry.target.id}`)
     this.options.logger.status('Stopping', `collection for ${entry.target.provider} ${entry.target.name}`)
   }
 
+  private async closeWriters(entry: Active): Promise<void> {
+    for (let i = 0; i < entry.writers.length; i++) {
+      const sink = entry.sinks[i]!
+      await this.guard(sink.name, 'close', () => entry.writers[i]!.close(), entry.target)
+    }
+  }
+
   private tick(): void {
+    if (this.activeChanged) {
+      this.activeChanged = false
+      this.activeList = [...this.active.values()]
+    }
     const list = this.activeList
     for (let i = 0; i < list.length; i++) {
       const entry = list[i]!
       if (!entry.failed) this.sample(entry)
     }
     this.options.onTick?.(++this.ticks)
+    // Flushing right after a tick uses the time until the next one instead of delaying it.
+    if (this.clock.monotonic() - this.lastFlush >= this.options.flushEveryMs) this.flush()
   }
 
   /**
-   * Collects one row of `entry` and hands it to its sinks. The final sample of a target the
-   * provider no longer lists often finds its cgroup already gone: that is expected, not reported.
+   * Collects one row of `entry` and hands it to its writers. A cgroup that disappears is how a
+   * container ends, so its collection ending is verbose; other failures are warnings. The final
+   * sample of a target the provider no longer lists often finds its cgroup gone: not reported.
    */
   private sample(entry: Active, final = false): void {
-    const { row, collector, sinks } = entry
+    const { row, collector, writers } = entry
     row.reset()
     if (!collector.collect(row)) {
-      if (collector.error) {
+      const error = collector.error
+      if (error) {
         entry.failed = true
-        if (!final) this.report(`collect:${entry.target.id}`, collector.error, `collection of ${entry.target.name} stopped`)
+        if (final) return
+        if (error instanceof RadvisorError && error.code === 'E_GONE') {
+          this.options.logger.debug('Ended', `collection of ${entry.target.name}: ${error.message}`)
+        } else this.report(`collect:${entry.target.id}`, error, `collection of ${entry.target.name} stopped`)
       }
       return
     }
     this.rows++
-    for (let i = 0; i < sinks.length; i++) {
-      const sink = sinks[i]!
+    entry.rows++
+    for (let i = 0; i < writers.length; i++) {
       try {
-        sink.write(row)
+        writers[i]!.write(row)
+        if (entry.writeFailing[i]) this.writeRecovered(entry, i)
       } catch (error) {
-        this.report(`write:${sink.name}`, error, `sink ${sink.name} failed to write`)
+        this.writeFailed(entry, i, error)
       }
+    }
+  }
+
+  private writeFailed(entry: Active, index: number, error: unknown): void {
+    const { logger, losses } = this.options
+    const sink = entry.sinks[index]!
+    entry.writeFailing[index] = true
+    losses.record(sink.name, entry.target.name, 1, `its writer threw: ${describeError(error)}`)
+    this.outages.fail(`write:${sink.name}`, entry.target.id, () =>
+      logger.warn(`sink ${sink.name} failed to write a row of ${entry.target.name}: ${describeError(error)}; counting lost rows`),
+    )
+  }
+
+  private writeRecovered(entry: Active, index: number): void {
+    const sink = entry.sinks[index]!
+    entry.writeFailing[index] = false
+    this.outages.recover(`write:${sink.name}`, entry.target.id, () => this.options.logger.status('Resumed', `writing to sink ${sink.name}`))
+  }
+
+  /** Flushes every sink; a flush still running from last time is not started again. */
+  private flush(): void {
+    this.lastFlush = this.clock.monotonic()
+    if (this.flushing) return
+    const pending: Promise<unknown>[] = []
+    for (const sink of this.options.sinks) {
+      try {
+        const result = sink.flush()
+        if (result instanceof Promise) pending.push(result.catch((error: unknown) => this.report(`${sink.name}:flush`, error, `sink ${sink.name} failed to flush`)))
+      } catch (error) {
+        this.report(`${sink.name}:flush`, error, `sink ${sink.name} failed to flush`)
+      }
+    }
+    if (pending.length > 0) {
+      this.flushing = Promise.all(pending).then(() => {
+        this.flushing = null
+      })
     }
   }
 
@@ -262,6 +436,22 @@ export class Runner {
 
   private report(key: string, error: unknown, context?: string): void {
     const { logger } = this.options
-    logger.once(`${key}:${describeError(error)}`, () => logger.warn(context ? `${context}: ${describeError(error)}` : describeError(error)))
+    logger.once(key, () => logger.warn(context ? `${context}: ${describeError(error)}` : describeError(error)))
   }
+}
+
+/** `3 targets (first: a, b, c)`, naming only the first few of a long list. */
+function describeTargets(targets: readonly Target[]): string {
+  if (targets.length === 1) return targets[0]!.name
+  const first = targets.slice(0, FIRST_FEW).map((target) => target.name)
+  return `${plural(targets.length, 'target')} (first: ${first.join(', ')}${targets.length > FIRST_FEW ? ', …' : ''})`
+}
+
+function plural(count: number, noun: string): string {
+  return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : 's'}`
+}
+
+/** An id from outside, quoted with its control characters escaped and cut to 80 characters. */
+function shownId(id: string): string {
+  return JSON.stringify(id.length > 80 ? `${id.slice(0, 77)}...` : id)
 }

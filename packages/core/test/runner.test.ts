@@ -3,14 +3,17 @@ import {
   type Collector,
   type CollectorFactory,
   type LogHeader,
+  LossLedger,
   ManualClock,
   memoryLogger,
   type Provider,
   type Row,
   Runner,
   type RunnerOptions,
+  RadvisorError,
   type Sink,
   type Target,
+  type TargetWriter,
 } from '../src/index.ts'
 
 const target = (id: string): Target => ({
@@ -92,17 +95,18 @@ class RecordingSink implements Sink {
   throwOnWrite = false
   throwOnOpen = false
   constructor(readonly name: string) {}
-  open(t: Target, header: LogHeader) {
+  open(t: Target, header: LogHeader): TargetWriter {
     if (this.throwOnOpen) throw new Error('no space for a new log')
     this.events.push(`open ${t.id} ${header.collector.columns.join('|')}`)
-    this.rows.set(t.id, [])
-  }
-  write(row: Row) {
-    if (this.throwOnWrite) throw new Error('disk on fire')
-    this.rows.get(row.target.id)!.push(row.toString())
-  }
-  closeTarget(t: Target) {
-    this.events.push(`close ${t.id}`)
+    const rows: string[] = []
+    this.rows.set(t.id, rows)
+    return {
+      write: (row: Row) => {
+        if (this.throwOnWrite) throw new Error('disk on fire')
+        rows.push(row.toString())
+      },
+      close: () => void this.events.push(`close ${t.id}`),
+    }
   }
   flush() {
     this.events.push('flush')
@@ -118,19 +122,22 @@ function setup(extra: Partial<RunnerOptions> = {}) {
   const collectors = new Collectors(clock)
   const sinks = [new RecordingSink('a'), new RecordingSink('b')]
   const logger = memoryLogger()
+  const losses = new LossLedger()
   const runner = new Runner({
     provider,
     collectors,
     sinks,
     logger,
+    losses,
     version: '9.9.9',
     intervalMs: 50,
     pollMs: 1000,
+    flushEveryMs: 60_000,
     clock,
     timer: clock,
     ...extra,
   })
-  return { clock, provider, collectors, sinks, logger, runner }
+  return { clock, provider, collectors, sinks, logger, losses, runner }
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0))
@@ -278,5 +285,169 @@ describe('Runner', () => {
       [2, 2],
       [3, 3],
     ])
+  })
+
+  test('flushes every sink every flushEveryMs, right after a tick', async () => {
+    const { clock, provider, sinks, runner } = setup({ flushEveryMs: 200 })
+    provider.targets = [target('a')]
+    await runner.start()
+    clock.advance(199)
+    expect(sinks[0]!.events.filter((e) => e === 'flush')).toHaveLength(0)
+    clock.advance(1)
+    expect(sinks[0]!.events.filter((e) => e === 'flush')).toHaveLength(1)
+    clock.advance(400)
+    expect(sinks[0]!.events.filter((e) => e === 'flush')).toHaveLength(3)
+    expect(sinks[1]!.events.filter((e) => e === 'flush')).toHaveLength(3)
+  })
+
+  test('rows a writer threw on are counted as lost for that sink and target; the failure and its end print one line each', async () => {
+    const { clock, provider, sinks, logger, losses, runner } = setup()
+    provider.targets = [target('a')]
+    await runner.start()
+    sinks[0]!.throwOnWrite = true
+    clock.advance(200) // ticks at 0, 50, 100, 150 and 200 refused
+    sinks[0]!.throwOnWrite = false
+    clock.advance(50)
+    const summary = await runner.stop()
+    expect(losses.total).toBe(5)
+    expect(summary.losses).toEqual([{ sink: 'a', subject: 'name-a', rows: 5, reason: 'its writer threw: disk on fire' }])
+    expect(logger.lines.filter((l) => l.includes('disk on fire'))).toHaveLength(1)
+    expect(logger.lines.filter((l) => l.includes('Resumed') && l.includes('sink a'))).toHaveLength(1)
+  })
+
+  test('every row of a target a sink could not open is counted as lost for that sink', async () => {
+    const { clock, provider, sinks, losses, runner } = setup()
+    provider.targets = [target('a')]
+    sinks[0]!.throwOnOpen = true
+    await runner.start()
+    clock.advance(100)
+    await runner.stop() // three ticks and the final sample
+    expect(losses.list()).toEqual([{ sink: 'a', subject: 'name-a', rows: 4, reason: 'opening it failed: no space for a new log' }])
+  })
+
+  test('targets whose ids are not safe file names are skipped, with one warning naming the provider and each id escaped', async () => {
+    const { provider, sinks, logger, runner } = setup()
+    const hostile = ['x/../../escaped', '..', 'a\u001b[31mred', '', 'y'.repeat(300)]
+    provider.targets = [target('good'), ...hostile.map(target)]
+    await runner.start()
+    await runner.poll()
+    await runner.poll()
+    expect(runner.targets).toEqual(['good'])
+    expect(sinks[0]!.events).toEqual(['open good read|count'])
+    const warnings = logger.lines.filter((l) => l.includes('not a safe file name'))
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toContain('skipped 5 targets of provider test')
+    expect(warnings[0]).toContain('"x/../../escaped" (it holds characters other than')
+    expect(warnings[0]).toContain('"a\\u001b[31mred"')
+    expect(warnings[0]).not.toContain('\u001b')
+  })
+
+  test('poll outages: one line when each starts and one when it ends, for every outage', async () => {
+    const { provider, logger, runner } = setup()
+    provider.targets = [target('a')]
+    await runner.start()
+    for (let outage = 0; outage < 2; outage++) {
+      for (let i = 0; i < 3; i++) {
+        provider.failNext = true
+        await runner.poll()
+      }
+      await runner.poll()
+    }
+    expect(logger.lines.filter((l) => l.includes('polling test failed'))).toHaveLength(2)
+    expect(logger.lines.filter((l) => l.includes('polling test works again'))).toHaveLength(2)
+    expect(runner.targets).toEqual(['a'])
+  })
+
+  test('a target listed once without a cgroup is verbose only; listed again without one, one warning for all, one line when they appear', async () => {
+    const { provider, collectors, logger, runner } = setup()
+    const ids = Array.from({ length: 500 }, (_, i) => `c${i}`)
+    provider.targets = ids.map(target)
+    for (const id of ids) collectors.missing.add(id)
+    await runner.start()
+    expect(logger.lines.filter((l) => l.includes('Warning'))).toEqual([])
+    expect(logger.lines.filter((l) => l.includes('Waiting'))).toEqual([expect.stringContaining('500 targets (first: name-c0, name-c1, name-c2, …)')])
+    await runner.poll()
+    await runner.poll()
+    const warnings = logger.lines.filter((l) => l.includes('Warning'))
+    expect(warnings).toEqual([
+      expect.stringContaining('500 targets (first: name-c0, name-c1, name-c2, …) of provider test have no cgroup yet (tried /fake/c0); retrying at each poll'),
+    ])
+    for (const id of ids) collectors.missing.delete(id)
+    await runner.poll()
+    expect(logger.lines.filter((l) => l.includes('the cgroups of every target test lists'))).toHaveLength(1)
+    expect(runner.targets).toHaveLength(500)
+  })
+
+  test('a container that ends (its cgroup gone, E_GONE) stops its collection at verbose level, not with a warning', async () => {
+    const { clock, provider, collectors, logger, runner } = setup()
+    provider.targets = [target('a')]
+    await runner.start()
+    const collector = collectors.opened.get('a')!
+    collector.collect = () => {
+      collector.error = new RadvisorError('cgroup', 'E_GONE', 'cgroup a is gone')
+      return false
+    }
+    clock.advance(50)
+    expect(logger.lines.filter((l) => l.includes('Warning'))).toEqual([])
+    expect(logger.lines.filter((l) => l.includes('Ended') && l.includes('cgroup a is gone'))).toHaveLength(1)
+  })
+
+  test('stop without a final sample writes exactly the rows of the ticks run', async () => {
+    const { clock, provider, sinks, runner } = setup()
+    provider.targets = [target('a')]
+    await runner.start()
+    clock.advance(100)
+    await runner.stop({ finalSample: false })
+    expect(sinks[0]!.rows.get('a')).toHaveLength(3)
+  })
+})
+
+describe('Runner with a long list', () => {
+  test('cgroup lookups of 20,000 new targets are spread over turns of the event loop: a known target keeps its ticks', async () => {
+    const busy = (ms: number) => {
+      const end = performance.now() + ms
+      while (performance.now() < end) {}
+    }
+    const known = target('known')
+    const provider = new FakeProvider()
+    provider.targets = [known]
+    const rows: number[] = []
+    const collectors: CollectorFactory = {
+      open(t) {
+        if (t.id !== 'known') {
+          busy(0.02) // 20,000 lookups: 400 ms of work in all
+          return null
+        }
+        return {
+          info: { type: 'test', cgroup: 'known', driver: null, columns: ['read'], columnTypes: {} },
+          error: null,
+          collect(row) {
+            rows.push(performance.now())
+            row.putTime(Date.now())
+            return true
+          },
+          close() {},
+        }
+      },
+    }
+    const logger = memoryLogger()
+    const runner = new Runner({ provider, collectors, sinks: [], logger, losses: new LossLedger(), version: '0', intervalMs: 20, pollMs: 60_000, flushEveryMs: 60_000 })
+    await runner.start()
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    provider.targets = [known, ...Array.from({ length: 20_000 }, (_, i) => target(`missing-${i}`))]
+    const started = performance.now()
+    await runner.poll()
+    const pollMs = performance.now() - started
+    await runner.stop({ finalSample: false })
+    const during = rows.filter((at) => at >= started && at <= started + pollMs)
+    const gaps = during.slice(1).map((at, i) => at - during[i]!)
+    expect(pollMs).toBeGreaterThan(300)
+    // Ticks went on during the poll, about one per 20 ms: held back by less than an interval but
+    // for rare stalls of this shared machine, and never for the whole poll as without slicing.
+    gaps.sort((x, y) => x - y)
+    expect(during.length).toBeGreaterThan(pollMs / 20 / 2)
+    expect(gaps[Math.floor(gaps.length * 0.9)]!).toBeLessThan(20 + 20)
+    expect(gaps.at(-1)!).toBeLessThan(pollMs / 2)
+    expect(logger.lines.filter((l) => l.includes('Warning'))).toEqual([])
   })
 })

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'bun:test'
+import { targetIdProblem } from '@radvisor/core'
 import { cgroupTargetId, ROOT_TARGET_ID } from '../src/target-id.ts'
 
 describe('cgroupTargetId', () => {
@@ -15,6 +16,13 @@ describe('cgroupTargetId', () => {
     const ids = paths.map(cgroupTargetId)
     expect(new Set(ids).size).toBe(paths.length)
     expect(cgroupTargetId('root')).not.toBe('root')
+  })
+
+  test('ids are tokens core accepts: systemd escapes, spaces, control characters and UTF-8 are %XX', () => {
+    expect(cgroupTargetId('system.slice/systemd-fsck@dev-disk-by\\x2duuid-1.service')).toBe('system.slice+systemd-fsck@dev-disk-by%5Cx2duuid-1.service')
+    expect(cgroupTargetId('user.slice/user-1000.slice/user@1000.service')).toBe('user.slice+user-1000.slice+user@1000.service')
+    expect(cgroupTargetId('a b/\n\u001b[31m/é')).toBe('a%20b+%0A%1B%5B31m+%C3%A9')
+    for (const path of ['a b', '..', '.', 'x/../y', '\u0000', 'é'.repeat(200)]) expect(targetIdProblem(cgroupTargetId(path))).toBeNull()
   })
 
   test('ids are valid file name prefixes', () => {

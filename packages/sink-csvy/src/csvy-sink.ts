@@ -1,28 +1,33 @@
 import { constants } from 'node:fs'
 import { dirname } from 'node:path'
 import {
+  BufferedFile,
   describeError,
+  fileInDirectory,
   type LogHeader,
+  type OpenedFile,
   type PluginContext,
   RadvisorError,
   type Row,
   type Sink,
   type Target,
+  type TargetWriter,
+  unixNanos,
+  WriteFailures,
 } from '@radvisor/core'
 import { FlushRecord } from './_flush-record.ts'
-import { TargetLog, type TargetLogContext } from './_target-log.ts'
 import { formatHeader } from './header.ts'
 import { readSystemInfo, type SystemInfo } from './system-info.ts'
+
+/** `<id>_<seconds>_<n>.log` with n up to this is tried before giving up on a name. */
+const MAX_NAME_ATTEMPTS = 1000
 
 /**
  * Creates the CSVY sink for a run: checks that `settings.directory` (created when missing)
  * and the flush log's folder are writable, so that a bad path fails at startup with exit 2
  * rather than when the first target appears, and reads the host facts once.
- *
- * Writes for a target that is not open (never opened, already closed, or after `close`)
- * are ignored.
  */
-export function createCsvySink(context: PluginContext, system: SystemInfo = readSystemInfo(context.fs)): Sink {
+export function createCsvySink(context: PluginContext, system: SystemInfo = readSystemInfo(context.fs)): CsvySinkHandle {
   const { fs, settings } = context
   try {
     fs.mkdirSync(settings.directory, { recursive: true })
@@ -50,13 +55,28 @@ export function createCsvySink(context: PluginContext, system: SystemInfo = read
   return new CsvySink(context, system)
 }
 
-class CsvySink implements Sink {
+/** The CSVY sink: every call is synchronous. */
+export interface CsvySinkHandle extends Sink {
+  open(target: Target, header: LogHeader): TargetWriter
+  flush(): void
+  close(): void
+}
+
+/** One target's log: its buffered file and who it belongs to. */
+interface TargetLog {
+  readonly file: BufferedFile
+  readonly target: Target
+  readonly path: string
+}
+
+class CsvySink implements CsvySinkHandle {
   readonly name = 'csvy'
-  private readonly logs = new Map<string, TargetLog>()
-  /** Logs of stopped targets whose last write failed: retried at flush, closed at close. */
-  private readonly stopping: TargetLog[] = []
-  private readonly logContext: TargetLogContext
+  /** Logs of running targets, and of stopped ones whose rows the disk still refuses. */
+  private readonly logs = new Set<TargetLog>()
+  private readonly stopping = new Set<TargetLog>()
+  private readonly failures: WriteFailures
   private readonly record: FlushRecord | null
+  private readonly encoder = new TextEncoder()
   private closed = false
   private files = 0
   private bytes = 0
@@ -66,38 +86,47 @@ class CsvySink implements Sink {
     private readonly context: PluginContext,
     private readonly system: SystemInfo,
   ) {
-    const { fs, clock, logger, settings } = context
+    const { logger, settings } = context
     this.record = settings.flushLog === null ? null : new FlushRecord()
-    this.logContext = { fs, clock, logger, record: this.record, bufferBytes: settings.bufferBytes, flushEveryMs: settings.flushEveryMs }
+    this.failures = new WriteFailures(logger, this.name, `logs in ${settings.directory}`, settings.bufferBytes)
   }
 
-  open(target: Target, header: LogHeader): void {
-    if (this.closed) return
-    if (this.logs.has(target.id)) this.closeTarget(target)
-    const log = TargetLog.open(this.logContext, this.context.settings.directory, target.id, formatHeader(header, this.system))
-    this.logs.set(target.id, log)
+  open(target: Target, header: LogHeader): TargetWriter {
+    if (this.closed) throw new RadvisorError('sink-csvy', 'E_INTERNAL', 'open after close')
+    const { fs, clock, settings, logger } = this.context
+    const base = `${target.id}_${Math.floor(clock.now() / 1000)}`
+    const log: TargetLog = {
+      target,
+      path: fileInDirectory(settings.directory, `${base}.log`, 'sink-csvy'),
+      file: new BufferedFile({
+        fs,
+        label: `${settings.directory}/${base}.log`,
+        maxBytes: settings.bufferBytes,
+        failures: this.failures,
+        open: () => this.create(base),
+        ...(this.record && { onWrite: (written: number, success: boolean) => this.record!.add(unixNanos(clock.now()), target.id, written, success) }),
+      }),
+    }
+    log.file.appendPreamble(this.encoder.encode(formatHeader(header, this.system)))
+    log.file.flush()
+    this.logs.add(log)
     this.files++
-    this.context.logger.debug('Logging', `${target.name} to ${log.path}`)
-  }
-
-  write(row: Row): void {
-    this.logs.get(row.target.id)?.append(row)
-  }
-
-  closeTarget(target: Target): void {
-    const log = this.logs.get(target.id)
-    if (!log) return
-    this.logs.delete(target.id)
-    if (log.drain()) this.finish(log)
-    else this.stopping.push(log)
+    logger.debug('Logging', `${target.name} to ${log.path}`)
+    return {
+      write: (row: Row) => void log.file.appendLine(row.line, row.length),
+      close: () => {
+        this.logs.delete(log)
+        if (log.file.flush()) this.finish(log)
+        else this.stopping.add(log)
+      },
+    }
   }
 
   flush(): void {
-    for (const log of this.logs.values()) log.drain()
-    for (let i = this.stopping.length - 1; i >= 0; i--) {
-      const log = this.stopping[i]!
-      if (log.drain()) {
-        this.stopping.splice(i, 1)
+    for (const log of this.logs) log.file.flush()
+    for (const log of this.stopping) {
+      if (log.file.flush()) {
+        this.stopping.delete(log)
         this.finish(log)
       }
     }
@@ -106,9 +135,9 @@ class CsvySink implements Sink {
   close(): void {
     if (this.closed) return
     this.closed = true
-    for (const log of [...this.logs.values(), ...this.stopping]) this.finish(log)
+    for (const log of [...this.logs, ...this.stopping]) this.finish(log)
     this.logs.clear()
-    this.stopping.length = 0
+    this.stopping.clear()
     const { logger, settings, fs } = this.context
     logger.status(
       'Flushed',
@@ -124,14 +153,26 @@ class CsvySink implements Sink {
     }
   }
 
-  /** Closes a log and reports rows it could not write. */
-  private finish(log: TargetLog): void {
-    const lost = log.close()
-    this.bytes += log.bytesWritten
-    this.writes += log.writes
-    if (lost > 0) {
-      this.context.logger.warn(`dropped ${plural(lost, 'row')} of ${log.targetId} that could not be written to ${log.path}`)
+  /** Creates `<base>.log`, or `<base>_1.log`, `_2`... when the name is taken: a log is never overwritten or appended to. */
+  private create(base: string): OpenedFile {
+    const { fs, settings } = this.context
+    for (let attempt = 0; attempt < MAX_NAME_ATTEMPTS; attempt++) {
+      const path = fileInDirectory(settings.directory, attempt === 0 ? `${base}.log` : `${base}_${attempt}.log`, 'sink-csvy')
+      try {
+        return { fd: fs.openSync(path, 'wx'), size: 0 }
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+      }
     }
+    throw new RadvisorError('sink-csvy', 'E_IO', `${MAX_NAME_ATTEMPTS} logs named ${base}_*.log exist already in ${settings.directory}`)
+  }
+
+  /** Closes a log and counts the rows it could not write. */
+  private finish(log: TargetLog): void {
+    const { dropped, reason } = log.file.close()
+    this.bytes += log.file.bytesWritten
+    this.writes += log.file.writes
+    this.context.losses.record(this.name, log.target.name, dropped, reason)
   }
 }
 

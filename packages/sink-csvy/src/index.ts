@@ -13,6 +13,6 @@ export const csvySink = defineSink({
 })
 
 export default csvySink
-export { createCsvySink } from './csvy-sink.ts'
+export { type CsvySinkHandle, createCsvySink } from './csvy-sink.ts'
 export { formatHeader } from './header.ts'
 export { type Distribution, readSystemInfo, type SystemInfo } from './system-info.ts'

@@ -1,4 +1,5 @@
-import { type FileSystem, ManualClock, memoryLogger, type PluginContext, type RunSettings } from '@radvisor/core'
+import type { FileSystem, RunSettings } from '@radvisor/core'
+import { testPluginContext } from '@radvisor/testing'
 import { createFsFromVolume, Volume } from 'memfs'
 
 /** Host files of a fixed machine, so that `System` in headers is the same everywhere. */
@@ -18,18 +19,30 @@ export const hostFiles: Record<string, string> = {
 export interface WriteFault {
   /** The errno code thrown by every `writeSync` while set. */
   code: string | null
+  /** Bytes left on the "disk": a write beyond them is short, and the next one fails with ENOSPC. */
+  room: number
+  /** The errno code thrown by `openSync` while set. */
+  openCode: string | null
 }
 
-/** A memfs with the host files, whose `writeSync` fails while `fault.code` is set. */
+/** A memfs with the host files, whose `writeSync` and `openSync` fail as `fault` says. */
 export function fakeFs(files: Record<string, string> = {}) {
   const volume = Volume.fromJSON({ ...hostFiles, ...files })
   const memfs = createFsFromVolume(volume) as unknown as FileSystem
-  const fault: WriteFault = { code: null }
+  const fault: WriteFault = { code: null, room: Number.POSITIVE_INFINITY, openCode: null }
+  const failure = (code: string) => Object.assign(new Error(`${code}: simulated failure`), { code })
   const fs: FileSystem = {
     ...memfs,
-    writeSync: ((...args: Parameters<FileSystem['writeSync']>) => {
-      if (fault.code) throw Object.assign(new Error(`${fault.code}: simulated write failure`), { code: fault.code })
-      return (memfs.writeSync as (...a: unknown[]) => number)(...args)
+    openSync: ((...args: Parameters<FileSystem['openSync']>) => {
+      if (fault.openCode) throw failure(fault.openCode)
+      return (memfs.openSync as (...a: unknown[]) => number)(...args)
+    }) as FileSystem['openSync'],
+    writeSync: ((fd: number, buffer: Uint8Array, offset: number, length: number) => {
+      if (fault.code) throw failure(fault.code)
+      if (fault.room <= 0) throw failure('ENOSPC')
+      const count = Math.min(length, fault.room)
+      fault.room -= count
+      return (memfs.writeSync as (...a: unknown[]) => number)(fd, buffer, offset, count)
     }) as FileSystem['writeSync'],
   }
   return { fs, volume, fault }
@@ -37,23 +50,6 @@ export function fakeFs(files: Record<string, string> = {}) {
 
 /** A plugin context on `fs` with a manual clock and an in-memory logger. */
 export function testContext(fs: FileSystem, settings: Partial<RunSettings> = {}) {
-  const clock = new ManualClock()
-  const logger = memoryLogger()
-  const context: PluginContext = {
-    logger,
-    clock,
-    fs,
-    settings: {
-      version: '0.1.0',
-      intervalMs: 50,
-      directory: '/stats',
-      bufferBytes: 16 * 1024 * 1024,
-      flushLog: null,
-      flushEveryMs: null,
-      ...settings,
-    },
-    tickStats: () => ({ intervalMs: 50, ticks: 0, missed: 0, lateness: { p50: 0, p99: 0, max: 0 } }),
-    cgroupRoot: '/sys/fs/cgroup',
-  }
-  return { context, clock, logger }
+  const context = testPluginContext({ fs, settings: { version: '0.1.0', directory: '/stats', ...settings } })
+  return { context, clock: context.clock, logger: context.logger }
 }

@@ -48,16 +48,17 @@ for (const golden of cases) {
     expect(collector).not.toBeNull()
 
     const sink = createCsvySink(context)
-    sink.open(target, { version: '0.1.0', target, collector: collector!.info, initializedAt: 1_700_000_000_000_000_001n })
+    const writer = sink.open(target, { version: '0.1.0', target, collector: collector!.info, initializedAt: 1_700_000_000_000_000_001n })
     const row = new Row(target, collector!.info.columns)
     for (let step = 0; step < 3; step++) {
       cgroups.write(golden.cpuFile(golden.id), golden.cpu(step))
       row.reset()
       expect(collector!.collect(row)).toBe(true)
-      sink.write(row)
+      writer.write(row)
       clock.advance(50)
     }
     collector!.close()
+    writer.close()
     sink.close()
     const [name] = output.fs.readdirSync('/stats') as string[]
     const text = output.fs.readFileSync(`/stats/${name}`, 'utf8') as string

@@ -12,4 +12,4 @@ export const jsonlSink = defineSink({
 })
 
 export default jsonlSink
-export { createJsonlSink } from './jsonl-sink.ts'
+export { createJsonlSink, type JsonlSinkHandle } from './jsonl-sink.ts'

@@ -26,23 +26,23 @@ function setup(settings = {}) {
   const { fs, fault } = fakeFs()
   const { context, clock, logger } = testContext(fs, settings)
   const sink = createJsonlSink(context, '/out.jsonl')
-  return { fs, fault, clock, logger, sink, text: () => fs.readFileSync('/out.jsonl', 'utf8') as string }
+  return { fs, fault, clock, logger, context, sink, text: () => fs.readFileSync('/out.jsonl', 'utf8') as string }
 }
 
 let contract = fakeFs()
-testSink(
-  'jsonl',
-  () => {
+testSink('jsonl', (context) => createJsonlSink(context, '/out.jsonl'), {
+  context: () => {
     contract = fakeFs()
-    return createJsonlSink(testContext(contract.fs, { bufferBytes: 512 }).context, '/out.jsonl')
+    return { fs: contract.fs, settings: { bufferBytes: 512 } }
   },
-  { output: () => contract.fs.readFileSync('/out.jsonl', 'utf8') as string, breakOutput: () => void (contract.fault.code = 'EPIPE') },
-)
+  output: () => contract.fs.readFileSync('/out.jsonl', 'utf8') as string,
+  breakOutput: () => void (contract.fault.code = 'EPIPE'),
+})
 
 describe('JSON lines', () => {
   test('one object per row, numbers copied digit for digit, other cells strings, empty and missing cells null', () => {
     const { sink, text } = setup()
-    sink.open(target, header)
+    const writer = sink.open(target, header)
     const row = new Row(target, collector.columns)
     const time = ascii('1700000000123456789')
     row.putBytes(time, 0, time.length)
@@ -53,11 +53,11 @@ describe('JSON lines', () => {
     row.putBytes(limit, 0, limit.length)
     row.putAscii('max')
     row.putEmpty()
-    sink.write(row)
+    writer.write(row)
     row.reset()
     row.putTime(1_700_000_000_173)
     row.putUint(0)
-    sink.write(row)
+    writer.write(row)
     sink.close()
     const lines = text().split('\n')
     expect(lines).toEqual([
@@ -70,14 +70,14 @@ describe('JSON lines', () => {
 
   test('cells that are not plain JSON numbers become escaped strings', () => {
     const { sink, text } = setup()
-    sink.open(target, header)
+    const writer = sink.open(target, header)
     const row = new Row(target, collector.columns)
     row.putTime(1_700_000_000_000)
     for (const cell of ['007', 'a"b\\c', '\t', '-12', '1.5']) {
       const bytes = ascii(cell)
       row.putBytes(bytes, 0, bytes.length)
     }
-    sink.write(row)
+    writer.write(row)
     sink.close()
     expect(JSON.parse(text()).values).toEqual({
       'cpu.usage.total': '007',
@@ -88,9 +88,9 @@ describe('JSON lines', () => {
     })
   })
 
-  test('lines are buffered: written when the buffer fills, after --flush-every, and at close', () => {
-    const { sink, text, clock } = setup({ bufferBytes: 1024, flushEveryMs: 500 })
-    sink.open(target, header)
+  test('lines are buffered: written at each flush, whenever 64 KiB are buffered, and at close', () => {
+    const { sink, text } = setup()
+    const writer = sink.open(target, header)
     const row = new Row(target, collector.columns)
     const sample = (i: number) => {
       row.reset()
@@ -98,34 +98,37 @@ describe('JSON lines', () => {
       row.putUint(i)
       return row
     }
-    sink.write(sample(0))
-    sink.write(sample(1))
+    writer.write(sample(0))
+    writer.write(sample(1))
     expect(text()).toBe('')
-    clock.advance(500)
-    sink.write(sample(2))
-    expect(text().split('\n')).toHaveLength(4)
-    sink.write(sample(3))
+    sink.flush()
+    expect(text().split('\n')).toHaveLength(3)
+    for (let i = 2; i < 1000; i++) writer.write(sample(i)) // ~200 bytes each: past 64 KiB
+    expect(text().split('\n').length).toBeGreaterThan(300)
+    writer.close()
     sink.close()
-    expect(text().trimEnd().split('\n').map((line) => JSON.parse(line).values['cpu.usage.total'])).toEqual([0, 1, 2, 3])
+    expect(text().trimEnd().split('\n').map((line) => JSON.parse(line).values['cpu.usage.total'])).toEqual([...Array(1000).keys()])
   })
 
-  test('a failing output keeps lines buffered and retries; overflow is counted at close', () => {
-    const { sink, text, fault, logger } = setup({ bufferBytes: 1024 })
-    sink.open(target, header)
+  test('a failing output keeps up to --buffer bytes and retries; what overflowed is counted as lost', () => {
+    const { sink, text, fault, logger, context } = setup({ bufferBytes: 1024 })
+    const writer = sink.open(target, header)
     const row = new Row(target, collector.columns)
     fault.code = 'EPIPE'
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < 1000; i++) {
       row.reset()
       row.putTime(1_700_000_000_000 + i * 50)
       row.putUint(i)
-      sink.write(row)
+      writer.write(row)
     }
+    sink.flush()
     expect(logger.lines.filter((line) => line.includes('cannot write /out.jsonl: EPIPE'))).toHaveLength(1)
     fault.code = null
+    writer.close()
     sink.close()
     const written = text().trimEnd().split('\n').length
     expect(written).toBeGreaterThan(0)
-    expect(logger.lines).toContainEqual(expect.stringContaining(`dropped ${20 - written} JSON lines that could not be written to /out.jsonl`))
+    expect(context.losses.list()).toEqual([{ sink: 'jsonl', subject: '/out.jsonl', rows: 1000 - written, reason: expect.stringContaining('EPIPE') }])
   })
 
   test('an unopenable --jsonl-path is a usage error naming the path', () => {
@@ -140,10 +143,9 @@ describe('JSON lines', () => {
     fs.writeFileSync('/out.jsonl', '{"earlier":true}\n')
     const { context } = testContext(fs)
     const sink = createJsonlSink(context, '/out.jsonl')
-    sink.open(target, header)
     const row = new Row(target, collector.columns)
     row.putTime(1_700_000_000_000)
-    sink.write(row)
+    sink.open(target, header).write(row)
     sink.close()
     expect((fs.readFileSync('/out.jsonl', 'utf8') as string).split('\n')[0]).toBe('{"earlier":true}')
   })

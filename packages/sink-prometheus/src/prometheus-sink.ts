@@ -1,4 +1,4 @@
-import { describeError, type LogHeader, type PluginContext, RadvisorError, type Row, type Sink, type Target } from '@radvisor/core'
+import { describeError, type LogHeader, type PluginContext, RadvisorError, type Row, type Sink, type Target, type TargetWriter } from '@radvisor/core'
 import { METRICS, PEAK_METRIC } from './_metrics.ts'
 import { TargetSeries } from './_series.ts'
 import { parseListen } from './listen.ts'
@@ -7,6 +7,7 @@ const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
 
 /** The Prometheus sink, with the address it actually serves on. */
 export interface PrometheusSink extends Sink {
+  open(target: Target, header: LogHeader): TargetWriter
   /** `http://<host>:<port>/metrics`, with the real port when 0 was asked for. */
   readonly url: string
   /** The exposition text a scrape gets now (it resets the peak utilisation, as a scrape does). */
@@ -15,15 +16,15 @@ export interface PrometheusSink extends Sink {
 
 /**
  * Serves `/metrics` in the Prometheus text format (0.0.4) on `listen`. Each row updates
- * its target's values in place; a scrape renders them. Series of a target disappear at
- * `closeTarget`. `radvisor_cpu_peak_utilization` is the highest CPU utilisation over a
+ * its target's values in place; a scrape renders them. Series of a target disappear when
+ * its writer closes. `radvisor_cpu_peak_utilization` is the highest CPU utilisation over a
  * single sampling interval since the previous scrape, so with one scraper a 15 s scrape
  * still sees a 50 ms saturation (several scrapers share, and reset, the same peak).
  * A bad or busy address fails at create, with exit code 2.
  */
 export function createPrometheusSink(context: PluginContext, listen: string): PrometheusSink {
   const address = parseListen(listen)
-  const series = new Map<string, TargetSeries>()
+  const series = new Set<TargetSeries>()
   const render = () => renderMetrics(series)
   let server: ReturnType<typeof Bun.serve>
   try {
@@ -51,14 +52,13 @@ export function createPrometheusSink(context: PluginContext, listen: string): Pr
     name: 'prometheus',
     url,
     render,
-    open(target: Target, header: LogHeader) {
-      if (!closed) series.set(target.id, new TargetSeries(target, header.collector.columns))
-    },
-    write(row: Row) {
-      series.get(row.target.id)?.update(row)
-    },
-    closeTarget(target: Target) {
-      series.delete(target.id)
+    open(target: Target, header: LogHeader): TargetWriter {
+      const targetSeries = new TargetSeries(target, header.collector.columns)
+      if (!closed) series.add(targetSeries)
+      return {
+        write: (row: Row) => targetSeries.update(row),
+        close: () => void series.delete(targetSeries),
+      }
     },
     flush() {},
     async close() {
@@ -70,7 +70,7 @@ export function createPrometheusSink(context: PluginContext, listen: string): Pr
   }
 }
 
-function renderMetrics(series: ReadonlyMap<string, TargetSeries>): string {
+function renderMetrics(series: ReadonlySet<TargetSeries>): string {
   let text = ''
   METRICS.forEach((metric, m) => {
     text += `# HELP ${metric.name} ${metric.help}\n# TYPE ${metric.name} ${metric.type}\n`

@@ -1,23 +1,14 @@
 import { afterEach, describe, expect, test } from 'bun:test'
-import { type CollectorInfo, type LogHeader, ManualClock, memoryLogger, type PluginContext, RadvisorError, Row, type Target } from '@radvisor/core'
-import { testSink } from '@radvisor/testing'
+import { type CollectorInfo, type LogHeader, type PluginContext, RadvisorError, Row, type Target } from '@radvisor/core'
+import { testPluginContext, testSink } from '@radvisor/testing'
 import parsePrometheusTextFormat from 'parse-prometheus-text-format'
 import { createPrometheusSink, type PrometheusSink } from '../src/prometheus-sink.ts'
 
-function context(): PluginContext {
-  return {
-    logger: memoryLogger(),
-    clock: new ManualClock(),
-    fs: {} as PluginContext['fs'],
-    settings: { version: '0.1.0', intervalMs: 50, directory: '/stats', bufferBytes: 1024, flushLog: null, flushEveryMs: null },
-    tickStats: () => ({ intervalMs: 50, ticks: 0, missed: 0, lateness: { p50: 0, p99: 0, max: 0 } }),
-    cgroupRoot: '/sys/fs/cgroup',
-  }
-}
+const context = (): PluginContext => testPluginContext()
 
 const open: PrometheusSink[] = []
-function start(): PrometheusSink {
-  const sink = createPrometheusSink(context(), '127.0.0.1:0')
+function start(plugin: PluginContext = context()): PrometheusSink {
+  const sink = createPrometheusSink(plugin, '127.0.0.1:0')
   open.push(sink)
   return sink
 }
@@ -25,7 +16,23 @@ afterEach(async () => {
   for (const sink of open.splice(0)) await sink.close()
 })
 
-testSink('prometheus', () => start())
+let contract: PrometheusSink
+testSink(
+  'prometheus',
+  (plugin) => {
+    contract = start(plugin)
+    return contract
+  },
+  {
+    state: true,
+    output: async () => (await fetch(contract.url)).text(),
+    // The suite's rows use 25 ms of CPU per sample: the counter shows the latest one's total.
+    shows: (output, sample) => {
+      const line = output.split('\n').find((text) => text.startsWith(`radvisor_cpu_usage_seconds_total{id="${sample.targetId}"`))
+      return line !== undefined && Number(line.split(' ').at(-1)) === sample.index * 0.025
+    },
+  },
+)
 
 const v1: CollectorInfo = {
   type: 'cgroup_v1',
@@ -80,13 +87,11 @@ async function scrape(sink: PrometheusSink) {
 describe('/metrics', () => {
   test('serves counters and gauges of v1 and v2 targets, labelled with id, name, provider and target labels', async () => {
     const sink = start()
-    sink.open(pod, headerOf(pod, v1))
-    sink.open(container, headerOf(container, v2))
-    sink.write(v1Row(new Row(pod, v1.columns), 0, 2_000_000_000))
+    sink.open(pod, headerOf(pod, v1)).write(v1Row(new Row(pod, v1.columns), 0, 2_000_000_000))
     const row = new Row(container, v2.columns)
     row.putTime(1_700_000_000_000)
     for (const cell of ['3', 'max', '1500000', '1048576', 'max', '4096', '77']) row.putAscii(cell)
-    sink.write(row)
+    sink.open(container, headerOf(container, v2)).write(row)
 
     const { families, value } = await scrape(sink)
     const family = (name: string) => families.find((f) => f.name === name)!
@@ -116,32 +121,32 @@ describe('/metrics', () => {
 
   test('radvisor_cpu_peak_utilization is the busiest single interval since the previous scrape', async () => {
     const sink = start()
-    sink.open(pod, headerOf(pod, v1))
+    const writer = sink.open(pod, headerOf(pod, v1))
     const row = new Row(pod, v1.columns)
     const peak = async () => (await scrape(sink)).value('radvisor_cpu_peak_utilization', 'uid-1')
-    sink.write(v1Row(row, 0, 0))
+    writer.write(v1Row(row, 0, 0))
     expect(await peak()).toBeUndefined()
     // 50 ms intervals using 10 ms, 45 ms (0.9 cores) and 5 ms of CPU.
-    sink.write(v1Row(row, 50, 10_000_000))
-    sink.write(v1Row(row, 100, 55_000_000))
-    sink.write(v1Row(row, 150, 60_000_000))
+    writer.write(v1Row(row, 50, 10_000_000))
+    writer.write(v1Row(row, 100, 55_000_000))
+    writer.write(v1Row(row, 150, 60_000_000))
     expect(Number(await peak())).toBeCloseTo(0.9, 4)
-    sink.write(v1Row(row, 200, 70_000_000))
+    writer.write(v1Row(row, 200, 70_000_000))
     expect(Number(await peak())).toBeCloseTo(0.2, 4)
     // No interval ended since: the latest interval's utilisation.
     expect(Number(await peak())).toBeCloseTo(0.2, 4)
     // A counter reset (the cgroup was recreated) is not an interval.
-    sink.write(v1Row(row, 250, 1_000))
-    sink.write(v1Row(row, 300, 25_001_000))
+    writer.write(v1Row(row, 250, 1_000))
+    writer.write(v1Row(row, 300, 25_001_000))
     expect(Number(await peak())).toBeCloseTo(0.5, 4)
   })
 
-  test('a target’s series disappear at closeTarget', async () => {
+  test('a target’s series disappear when its writer closes', async () => {
     const sink = start()
-    sink.open(pod, headerOf(pod, v1))
-    sink.write(v1Row(new Row(pod, v1.columns), 0, 1))
+    const writer = sink.open(pod, headerOf(pod, v1))
+    writer.write(v1Row(new Row(pod, v1.columns), 0, 1))
     expect((await scrape(sink)).value('radvisor_pids', 'uid-1')).toBe('12')
-    sink.closeTarget(pod)
+    writer.close()
     expect((await scrape(sink)).value('radvisor_pids', 'uid-1')).toBeUndefined()
   })
 

@@ -33,6 +33,7 @@ export interface FakeCgroupFs {
 /** fs methods passed through to memfs unchanged. */
 const PASSED_THROUGH = [
   'writeSync',
+  'ftruncateSync',
   'fsyncSync',
   'readdirSync',
   'statSync',

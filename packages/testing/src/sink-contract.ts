@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test'
-import { type CollectorInfo, type LogHeader, RadvisorError, Row, type Sink, type Target } from '@radvisor/core'
+import { type CollectorInfo, type LogHeader, type PluginContext, RadvisorError, Row, type Sink, type Target } from '@radvisor/core'
+import { type TestPluginContextOverrides, testPluginContext } from './context.ts'
 
 /** One sample the suite wrote, for `shows`. */
 export interface ContractSample {
@@ -13,21 +14,30 @@ export interface ContractSample {
 /** How the suite observes and breaks a sink; everything is optional. */
 export interface SinkContractOptions {
   /**
-   * Everything the sink emitted so far, as text (the files it wrote, captured stdout,
-   * received packets). Read after `close`. Without it the suite only checks that the
-   * calls behave, not what reached the output.
+   * What the sink has emitted, as text: for a sink that writes a log (files, stdout, packets),
+   * everything so far, read after `close`; for a sink that serves its current state (a scrape),
+   * that state now (set `state`). Without it the suite only checks that the calls behave.
    */
   readonly output?: () => string | Promise<string>
   /**
-   * Whether `output` shows `sample`. The default looks for the sample's 19-digit time;
-   * sinks that emit derived values (rates, aggregates) supply their own.
+   * The output is the sink's current state (Prometheus' rendered text), not a log: the suite
+   * then checks after every write that the target's latest sample shows, and that a target
+   * disappears when its writer closes.
+   */
+  readonly state?: boolean
+  /**
+   * Whether `output` shows `sample`. The default looks for the sample's 19-digit time; sinks
+   * that emit derived values (rates, aggregates) supply their own.
    */
   readonly shows?: (output: string, sample: ContractSample) => boolean
   /**
-   * Makes the sink's output fail from now on (an fs whose writes throw ENOSPC, a socket
-   * that refuses). Without it (a sink with nothing to break) the failing-output test is not registered.
+   * Makes the sink's output fail from now on (an fs whose writes throw ENOSPC, a socket that
+   * refuses). With it, the suite checks that every row missing from `output` is counted in
+   * `context.losses`.
    */
   readonly breakOutput?: () => void
+  /** Parts of the `PluginContext` the suite passes to `factory` (an fs of your own, settings). */
+  readonly context?: TestPluginContextOverrides | (() => TestPluginContextOverrides)
   /** Collector the test targets claim (default: a small cgroup v1 layout). */
   readonly collector?: CollectorInfo
   /** Fills `row` for sample `index` taken at `unixMs` (default: time, a CPU counter, pids, percpu, an empty limit). */
@@ -55,24 +65,27 @@ function defaultFill(row: Row, index: number, unixMs: number): void {
 }
 
 /**
- * Registers `bun:test` tests of the contract every sink must keep (see `Sink` in
- * `@radvisor/core`). `factory` is called once per test and must return a fresh sink.
+ * Registers `bun:test` tests of the contract every sink keeps (see `Sink` and `TargetWriter`
+ * in `@radvisor/core`). `factory` is called once per test with a fresh `PluginContext` and must
+ * return a fresh sink built on it.
  *
  * The contract:
- * - `open`, `write`, `flush`, `closeTarget` and `close` are called in the runner's order
- *   (open per target, writes, closeTarget per target, flush, close); rows of several targets
- *   interleave, and the `Row` object is reused after `write` returns (sinks copy).
- * - A `write` for a target that is not open (never opened, after `closeTarget`, or after
- *   `close`) is ignored: it does not throw and does not reach the output.
- * - `write` never throws, even for rows with empty, non-numeric or missing cells, or when
- *   the output fails; `flush`, `closeTarget` and `close` either succeed or fail with a
- *   `RadvisorError`.
- * - `close` alone writes out everything still buffered (shutdown flush).
+ * - The runner's order: `open` per target (returning its writer), `write` per row on that
+ *   writer, `flush` at any time, the writer's `close` when the target stops, then `flush` and
+ *   `close` of the sink. Rows of several targets interleave; a `Row` is reused after `write`.
+ * - Nothing is lost silently: every row written either reaches the output, in order per
+ *   target, or is counted in `context.losses`.
+ * - `write` never throws, even for rows with empty, non-numeric or missing cells, or when the
+ *   output fails; `flush` and `close` either succeed or fail with a `RadvisorError`.
+ * - The sink's `close` alone writes out everything still buffered (shutdown flush).
  */
-export function testSink(name: string, factory: () => Sink | Promise<Sink>, options: SinkContractOptions = {}): void {
+export function testSink(name: string, factory: (context: PluginContext) => Sink | Promise<Sink>, options: SinkContractOptions = {}): void {
   const collector = options.collector ?? defaultCollector
   const fill = options.fill ?? defaultFill
   const shows = options.shows ?? ((output: string, sample: ContractSample) => output.includes(sample.time))
+  const { output, state = false, breakOutput } = options
+
+  const createContext = () => testPluginContext(typeof options.context === 'function' ? options.context() : options.context)
 
   /** One target the suite drives, with its reused row and the samples written so far. */
   function fixture(id: string, offsetMs: number) {
@@ -99,66 +112,54 @@ export function testSink(name: string, factory: () => Sink | Promise<Sink>, opti
     return { target, header, row, samples, next }
   }
 
-  async function outputShowing(samples: readonly ContractSample[]): Promise<string> {
-    const output = await options.output!()
-    for (const sample of samples) {
-      expect({ sample, shown: shows(output, sample) }).toEqual({ sample, shown: true })
-    }
-    return output
+  async function expectShown(samples: readonly ContractSample[], shown: boolean): Promise<string> {
+    const text = await output!()
+    for (const sample of samples) expect({ sample, shown: shows(text, sample) }).toEqual({ sample, shown })
+    return text
   }
 
   describe(`sink contract: ${name}`, () => {
-    test('open, write, flush, closeTarget and close in the runner order keep every row', async () => {
-      const sink = await factory()
+    test('every row written reaches the output, in order per target, through open, write, flush and close', async () => {
+      const context = createContext()
+      const sink = await factory(context)
       const a = fixture('contract-a', 0)
       const b = fixture('contract-b', 7)
-      await sink.open(a.target, a.header)
-      await sink.open(b.target, b.header)
+      const writerA = await sink.open(a.target, a.header)
+      const writerB = await sink.open(b.target, b.header)
+      /** For a state sink, the latest sample of each target shows right after its write. */
+      const write = async (writer: typeof writerA, target: typeof a) => {
+        writer.write(target.next())
+        if (output && state) await expectShown(target.samples.slice(-1), true)
+      }
       for (let i = 0; i < 2; i++) {
-        sink.write(a.next())
-        sink.write(b.next())
+        await write(writerA, a)
+        await write(writerB, b)
       }
       await sink.flush()
-      sink.write(a.next())
-      sink.write(b.next())
-      await sink.closeTarget(a.target)
-      sink.write(b.next())
-      await sink.closeTarget(b.target)
+      await write(writerA, a)
+      await write(writerB, b)
+      await writerA.close()
+      if (output && state) await expectShown(a.samples.slice(-1), false)
+      await write(writerB, b)
+      await writerB.close()
       await sink.flush()
       await sink.close()
-      if (!options.output) return
-      const output = await outputShowing([...a.samples, ...b.samples])
+      expect(context.losses.list()).toEqual([])
+      if (!output || state) return
+      const text = await expectShown([...a.samples, ...b.samples], true)
       if (!options.shows) {
-        // Within one target, rows keep their order.
         for (const samples of [a.samples, b.samples]) {
-          const positions = samples.map((sample) => output.indexOf(sample.time))
+          const positions = samples.map((sample) => text.indexOf(sample.time))
           expect(positions).toEqual([...positions].sort((x, y) => x - y))
         }
       }
     })
 
-    test('a write after closeTarget or after close is ignored and does not throw', async () => {
-      const sink = await factory()
-      const a = fixture('contract-late', 0)
-      await sink.open(a.target, a.header)
-      sink.write(a.next())
-      sink.write(a.next())
-      await sink.closeTarget(a.target)
-      const kept = [...a.samples]
-      expect(() => sink.write(a.next())).not.toThrow()
-      await sink.flush()
-      await sink.close()
-      expect(() => sink.write(a.next())).not.toThrow()
-      if (!options.output) return
-      const output = await outputShowing(kept)
-      for (const late of a.samples.slice(kept.length)) expect({ late, shown: shows(output, late) }).toEqual({ late, shown: false })
-    })
-
     test('rows with empty, non-numeric and missing cells do not throw', async () => {
-      const sink = await factory()
+      const sink = await factory(createContext())
       const a = fixture('contract-odd', 0)
-      await sink.open(a.target, a.header)
-      sink.write(a.next())
+      const writer = await sink.open(a.target, a.header)
+      writer.write(a.next())
       const odd = a.row
       odd.reset()
       odd.putTime(BASE_MS + 1_000)
@@ -166,62 +167,66 @@ export function testSink(name: string, factory: () => Sink | Promise<Sink>, opti
         if (i % 2) odd.putEmpty()
         else odd.putAscii('max')
       }
-      expect(() => sink.write(odd)).not.toThrow()
+      expect(() => writer.write(odd)).not.toThrow()
       odd.reset()
       odd.putTime(BASE_MS + 2_000)
-      expect(() => sink.write(odd)).not.toThrow()
-      sink.write(a.next())
-      await sink.closeTarget(a.target)
+      expect(() => writer.write(odd)).not.toThrow()
+      writer.write(a.next())
+      await writer.close()
       await sink.close()
     })
 
-    // A sink without a breakable or readable output (Prometheus serves scrapes) has no
-    // failing-output or shutdown-flush case: those tests are not registered for it.
-    const breakOutput = options.breakOutput
-    if (breakOutput) test(
-      'a failing output: write never throws; flush, closeTarget and close fail only with a RadvisorError',
-      async () => {
-        const sink = await factory()
+    if (breakOutput) {
+      test('a failing output: write never throws, flush and close fail only with a RadvisorError, and every row missing from the output is counted as lost', async () => {
+        const context = createContext()
+        const sink = await factory(context)
         const a = fixture('contract-broken', 0)
-        await sink.open(a.target, a.header)
-        sink.write(a.next())
+        const writer = await sink.open(a.target, a.header)
+        writer.write(a.next())
+        await sink.flush()
         breakOutput()
-        for (let i = 0; i < 50; i++) expect(() => sink.write(a.next())).not.toThrow()
-        for (const step of [() => sink.flush(), () => sink.closeTarget(a.target), () => sink.close()]) {
+        for (let i = 0; i < 50; i++) expect(() => writer.write(a.next())).not.toThrow()
+        for (const step of [() => sink.flush(), () => writer.close(), () => sink.flush(), () => sink.close()]) {
           const error = await Promise.resolve()
             .then(step)
-            .then(() => null, (thrown: unknown) => thrown)
+            .then(
+              () => null,
+              (thrown: unknown) => thrown,
+            )
           if (error !== null) expect(error).toBeInstanceOf(RadvisorError)
         }
-      },
-    )
+        if (!output || state) return
+        const text = await output()
+        const missing = a.samples.filter((sample) => !shows(text, sample)).length
+        expect({ missing, counted: context.losses.total }).toEqual({ missing, counted: missing })
+        expect(missing).toBeGreaterThan(0)
+      })
+    }
 
-    if (options.output) test('close alone writes out every buffered row (shutdown flush)', async () => {
-      const sink = await factory()
-      const a = fixture('contract-shutdown', 0)
-      const b = fixture('contract-shutdown-b', 3)
-      await sink.open(a.target, a.header)
-      await sink.open(b.target, b.header)
-      for (let i = 0; i < 5; i++) {
-        sink.write(a.next())
-        sink.write(b.next())
-      }
-      await sink.close()
-      await outputShowing([...a.samples, ...b.samples])
-    })
+    if (output && !state) {
+      test('close alone writes out every buffered row (shutdown flush)', async () => {
+        const sink = await factory(createContext())
+        const a = fixture('contract-shutdown', 0)
+        const b = fixture('contract-shutdown-b', 3)
+        const writerA = await sink.open(a.target, a.header)
+        const writerB = await sink.open(b.target, b.header)
+        for (let i = 0; i < 5; i++) {
+          writerA.write(a.next())
+          writerB.write(b.next())
+        }
+        await writerA.close()
+        await writerB.close()
+        await sink.close()
+        await expectShown([...a.samples, ...b.samples], true)
+      })
+    }
 
-    test('closeTarget of a target never opened, and flush and close with no targets, do nothing', async () => {
-      const sink = await factory()
-      const stranger = fixture('contract-stranger', 0)
-      await sink.closeTarget(stranger.target)
-      for (let i = 0; i < 3; i++) expect(() => sink.write(stranger.next())).not.toThrow()
+    test('flush and close with no targets do nothing and do not throw', async () => {
+      const context = createContext()
+      const sink = await factory(context)
       await sink.flush()
       await sink.close()
-      if (options.output) {
-        const output = await options.output()
-        // The last sample: sinks of rates show nothing for a first sample anyway.
-        expect(shows(output, stranger.samples.at(-1)!)).toBe(false)
-      }
+      expect(context.losses.total).toBe(0)
     })
   })
 }

@@ -1,16 +1,26 @@
 import { expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { testSink } from '@radvisor/testing'
-import { memorySink } from './fixtures/memory-sink.ts'
+import { memorySink, memoryStateSink } from './fixtures/memory-sink.ts'
 
-let current = memorySink()
+let current: ReturnType<typeof memorySink>
 testSink(
   'memory reference sink',
-  () => {
-    current = memorySink()
+  (context) => {
+    current = memorySink(context)
     return current.sink
   },
   { output: () => current.output(), breakOutput: () => current.breakOutput() },
+)
+
+let state: ReturnType<typeof memoryStateSink>
+testSink(
+  'memory state sink',
+  () => {
+    state = memoryStateSink()
+    return state.sink
+  },
+  { output: () => state.output(), state: true },
 )
 
 test('the suite fails each flawed sink on the rule it breaks, and only there', async () => {
@@ -22,14 +32,19 @@ test('the suite fails each flawed sink on the rule it breaks, and only there', a
   const text = (await new Response(child.stdout).text()) + (await new Response(child.stderr).text())
   await child.exited
   const failed = [...text.matchAll(/^\(fail\) sink contract: (\S+) > (.+?)(?: \[[\d.]+ms\])?$/gm)].map((m) => `${m[1]} > ${m[2]}`)
+  const everyRow = 'every row written reaches the output, in order per target, through open, write, flush and close'
+  const shutdown = 'close alone writes out every buffered row (shutdown flush)'
+  const failing =
+    'a failing output: write never throws, flush and close fail only with a RadvisorError, and every row missing from the output is counted as lost'
   expect(failed.sort()).toEqual(
     [
-      'keeps-row-references > open, write, flush, closeTarget and close in the runner order keep every row',
-      'keeps-row-references > close alone writes out every buffered row (shutdown flush)',
-      'keeps-row-references > a write after closeTarget or after close is ignored and does not throw',
-      'throws-after-close > a write after closeTarget or after close is ignored and does not throw',
-      'loses-buffer-at-close > close alone writes out every buffered row (shutdown flush)',
-      'throws-raw-errors > a failing output: write never throws; flush, closeTarget and close fail only with a RadvisorError',
+      `keeps-row-references > ${everyRow}`,
+      `keeps-row-references > ${shutdown}`,
+      `loses-buffer-at-close > ${shutdown}`,
+      `loses-buffer-at-close > ${failing}`,
+      `throws-raw-errors > ${failing}`,
+      `drops-silently > ${failing}`,
+      `keeps-closed-targets > ${everyRow}`,
     ].sort(),
   )
 })
