@@ -113,15 +113,16 @@ export class Runner {
   }
 
   /**
-   * Stops ticking and polling, takes a final sample of every target, closes it in every
-   * sink, then flushes and closes the sinks and the provider.
+   * Stops ticking and polling, takes a final sample of every target (unless `finalSample`
+   * is false: `--ticks` wants exactly its rows), closes it in every sink, then flushes and
+   * closes the sinks and the provider.
    */
-  async stop(): Promise<RunSummary> {
+  async stop({ finalSample = true }: { finalSample?: boolean } = {}): Promise<RunSummary> {
     this.stopped = true
     this.scheduler.stop()
     if (this.pollTimer !== null) this.timer.clearTimeout(this.pollTimer)
     await this.polling
-    for (const entry of [...this.active.values()]) await this.stopTarget(entry, true)
+    for (const entry of [...this.active.values()]) await this.stopTarget(entry, finalSample)
     for (const sink of this.options.sinks) {
       await this.guard(sink.name, 'flush', () => sink.flush())
       await this.guard(sink.name, 'close', () => sink.close())
