@@ -36,18 +36,21 @@ test('header-less and refused requests during a -q run: exit 0, nothing on stder
     env: { ...process.env, NO_COLOR: '1' },
   })
   const stderr = new Response(child.stderr).text()
-  let status: number | null = null
-  for (let attempt = 0; attempt < 200 && status === null; attempt++) {
-    status = await rawStatus(port, 'GET /metrics HTTP/1.0\r\n\r\n')
-    if (status === null) await Bun.sleep(50)
+  try {
+    let status: number | null = null
+    for (let attempt = 0; attempt < 200 && status === null; attempt++) {
+      status = await rawStatus(port, 'GET /metrics HTTP/1.0\r\n\r\n')
+      if (status === null) await Bun.sleep(50)
+    }
+    expect(status).toBe(200)
+    expect(await rawStatus(port, 'GET /metrics HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n')).toBe(200)
+    expect(await rawStatus(port, 'POST /metrics HTTP/1.0\r\nContent-Length: 0\r\n\r\n')).toBe(405)
+    expect(await rawStatus(port, 'HEAD /metrics HTTP/1.0\r\n\r\n')).toBe(200)
+    expect(await rawStatus(port, '\x00garbage\r\n\r\n')).toBe(400)
+    expect(child.exitCode).toBeNull()
+  } finally {
+    child.kill('SIGTERM')
   }
-  expect(status).toBe(200)
-  expect(await rawStatus(port, 'GET /metrics HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n')).toBe(200)
-  expect(await rawStatus(port, 'POST /metrics HTTP/1.0\r\nContent-Length: 0\r\n\r\n')).toBe(405)
-  expect(await rawStatus(port, 'HEAD /metrics HTTP/1.0\r\n\r\n')).toBe(200)
-  expect(await rawStatus(port, '\x00garbage\r\n\r\n')).toBe(400)
-  expect(child.exitCode).toBeNull()
-  child.kill('SIGTERM')
   expect(await child.exited).toBe(0)
   expect(await stderr).toBe('')
 })
