@@ -114,7 +114,7 @@ test('a directory that cannot be written stops radvisor at startup with exit cod
   const directory = join(tmp, 'a-file', 'stats')
   const { code, stderr } = await radvisor(['run', PROVIDER, '--duration', '1s', '-d', directory])
   expect(code).toBe(2)
-  expect(stderr).toContain(`[radvisor] [sink-csvy] cannot write logs to directory ${directory}`)
+  expect(stderr).toBe(`[radvisor] [cli] invalid value '${directory}' for -d/--directory: '${join(tmp, 'a-file')}' is not a directory; give a directory radvisor can create or write to\n`)
   expect(existsSync(directory)).toBe(false)
 })
 

@@ -1,5 +1,15 @@
 import { isAbsolute, resolve } from 'node:path'
-import { type OptionSpecs, type ProviderDefinition, RadvisorError, type SinkDefinition } from '@radvisor/core'
+import {
+  describeError,
+  type OptionSpecs,
+  type PluginContext,
+  type ProviderDefinition,
+  quote,
+  RadvisorError,
+  type ResolvedOptions,
+  type Sink,
+  type SinkDefinition,
+} from '@radvisor/core'
 import type { ArgsDef } from 'citty'
 import { providers, sinks } from './registry.ts'
 
@@ -52,6 +62,46 @@ export async function loadSink(spec: string): Promise<SinkDefinition> {
   return checkDefinition<SinkDefinition>(await importPlugin(spec, 'sink'), spec, 'sink', 'defineSink')
 }
 
+/** The functions the runner calls on every sink. */
+const SINK_FUNCTIONS = ['open', 'flush', 'close'] as const
+
+/**
+ * Checks what a sink's `create()` returned (the sink loaded from `spec`): a non-empty `name`
+ * and the functions the runner calls, so that a malformed sink is refused at startup
+ * instead of failing at every call.
+ */
+export function checkSink(sink: unknown, spec: string): Sink {
+  const invalid = (reason: string) => new RadvisorError('cli', 'E_PLUGIN', `sink ${quote(spec)} is not valid: its create() returned ${reason}`)
+  if (typeof sink !== 'object' || sink === null) throw invalid(`${sink === null ? 'null' : typeof sink}, not a sink object`)
+  const members = sink as Record<string, unknown>
+  const missing = [
+    ...(typeof members.name === 'string' && members.name !== '' ? [] : ['name']),
+    ...SINK_FUNCTIONS.filter((key) => typeof members[key] !== 'function').map((key) => `${key}()`),
+  ]
+  if (missing.length > 0) throw invalid(`a sink without ${missing.join(', ')} (a sink has a name, open(), flush() and close())`)
+  return sink as Sink
+}
+
+/**
+ * Creates the sink of `definition`, loaded from `spec`. A `create()` that throws anything
+ * but a `RadvisorError` (which names its plugin already) is reported naming the sink.
+ */
+export async function createSink(
+  definition: SinkDefinition,
+  spec: string,
+  options: ResolvedOptions<OptionSpecs>,
+  context: PluginContext,
+): Promise<Sink> {
+  let sink: unknown
+  try {
+    sink = await definition.create(options, context)
+  } catch (error) {
+    if (error instanceof RadvisorError) throw error
+    throw new RadvisorError('cli', 'E_INTERNAL', `sink ${quote(spec)} failed to start: its create() threw: ${describeError(error).split('\n')[0]}`, { cause: error })
+  }
+  return checkSink(sink, spec)
+}
+
 /** Loads a provider by built-in name or module path. */
 export async function loadProvider(spec: string): Promise<ProviderDefinition> {
   const builtin = providers[spec]
@@ -71,11 +121,13 @@ export function optionArgs(specs: OptionSpecs, prefix = ''): ArgsDef {
   return args
 }
 
-/** Options of every built-in sink, as `--<sink>-<key>` flags. */
+/** Options of every built-in sink, as `--<sink>-<key>` flags (each a usage error without its `--sink`). */
 export async function builtinSinkArgs(): Promise<ArgsDef> {
   const args: ArgsDef = {}
   for (const [name, load] of Object.entries(sinks)) {
-    Object.assign(args, optionArgs((await load()).default.options, `${name}-`))
+    for (const [flag, arg] of Object.entries(optionArgs((await load()).default.options, `${name}-`))) {
+      args[flag] = { ...arg, description: `${arg.description} [with --sink ${name}]` }
+    }
   }
   return args
 }

@@ -18,36 +18,49 @@ import {
   type Sink,
   type SinkDefinition,
   systemClock,
+  systemTimer,
   type TickStats,
 } from '@radvisor/core'
+import { setDeadline } from './_deadline.ts'
 import { repeated } from './_flags.ts'
-import { loadSink } from './_plugins.ts'
+import { checkDirectory, checkOutputFile } from './_paths.ts'
+import { createSink, loadSink } from './_plugins.ts'
+import { runArgs } from './args.ts'
 import { sinks as builtinSinks } from './registry.ts'
 import { version } from './version.ts'
 
 /** Parsed options of `radvisor run <provider>`. */
 export type RunArgs = Record<string, string | boolean | string[] | undefined> & { _: string[] }
 
+/** The longest `--interval`, `--poll` and `--flush-every` (documented in args.ts and the README). */
+const MAX_PERIOD_MS = 3_600_000
+/** The longest `--duration`: a million hours (114 years), far beyond one timer (setDeadline re-arms). */
+const MAX_DURATION_MS = 1_000_000 * 3_600_000
+
 interface SinkPlan {
+  /** What `--sink` said: a built-in name, a path or a package. */
+  readonly spec: string
   readonly definition: SinkDefinition
   readonly options: ResolvedOptions<OptionSpecs>
+  /** The flag that sets option `key` of this sink, for messages. */
+  readonly flagFor: (key: string) => string
 }
 
-/** Validates everything the user typed; creates nothing. */
+/** Validates everything the user typed, paths included; creates nothing. */
 async function plan(definition: ProviderDefinition, args: RunArgs, rawArgs: string[]) {
   const text = (name: string) => (typeof args[name] === 'string' ? (args[name] as string) : undefined)
+  const period = (name: string) => parseDuration(text(name)!, `--${name}`, { maxMs: MAX_PERIOD_MS })
   const settings: RunSettings = {
     version,
-    intervalMs: parseDuration(text('interval')!, '--interval'),
+    intervalMs: period('interval'),
     directory: text('directory')!,
     bufferBytes: parseSize(text('buffer')!, '--buffer'),
     flushLog: text('flush-log') ?? null,
-    flushEveryMs: parseDuration(text('flush-every')!, '--flush-every'),
+    flushEveryMs: period('flush-every'),
   }
-  const pollMs = parseDuration(text('poll')!, '--poll')
-  const durationMs = text('duration') ? parseDuration(text('duration')!, '--duration') : null
+  const pollMs = period('poll')
+  const durationMs = text('duration') === undefined ? null : parseDuration(text('duration')!, '--duration', { maxMs: MAX_DURATION_MS })
   const ticks = text('ticks') === undefined ? null : parseTicks(text('ticks')!)
-  if (!settings.directory) throw new RadvisorError('cli', 'E_OPTION', 'invalid value \'\' for --directory: expected a path')
 
   const providerRaw = Object.fromEntries(
     Object.entries(definition.options).map(([key, spec]) => [
@@ -55,26 +68,57 @@ async function plan(definition: ProviderDefinition, args: RunArgs, rawArgs: stri
       spec.repeatable ? repeated(rawArgs, key).join(',') || undefined : optionText(args[key]),
     ]),
   )
-  const providerOptions = resolveOptions(definition.name, definition.options, providerRaw, (key) => `--${key}`)
+  const providerFlag = (key: string) => `--${key}`
+  const providerOptions = resolveOptions(definition.name, definition.options, providerRaw, providerFlag)
+  const sinks = await planSinks(args, rawArgs)
 
-  const sinkSpecs = [...new Set(repeated(rawArgs, 'sink'))]
-  if (sinkSpecs.length === 0) sinkSpecs.push('csvy')
+  // -d is where csvy writes; other sinks may ignore it, so its default is only checked for csvy.
+  if (settings.directory !== runArgs.directory.default || sinks.some((sink) => sink.spec === 'csvy')) {
+    checkDirectory(settings.directory, '-d/--directory')
+  }
+  if (settings.flushLog !== null) checkOutputFile(settings.flushLog, '-f/--flush-log')
+  checkFileOptions(definition.options, providerOptions, providerFlag)
+  for (const sink of sinks) checkFileOptions(sink.definition.options, sink.options, sink.flagFor)
+  return { settings, pollMs, durationMs, ticks, providerOptions, sinks, cgroupRoot: text('cgroup-root')! }
+}
+
+/** Loads and resolves every `--sink`, with its `--sink-option`s and (for built-ins) `--<sink>-<key>` flags. */
+async function planSinks(args: RunArgs, rawArgs: string[]): Promise<SinkPlan[]> {
+  const given = [...new Set(repeated(rawArgs, 'sink'))]
+  const specs = given.length > 0 ? given : ['csvy']
   const sinkOptions = parseSinkOptions(repeated(rawArgs, 'sink-option'))
   const sinks: SinkPlan[] = []
-  for (const spec of sinkSpecs) {
+  for (const spec of specs) {
     const sink = await loadSink(spec)
+    const builtin = spec in builtinSinks
     const raw: Record<string, string | undefined> = { ...sinkOptions.get(sink.name) }
-    if (spec in builtinSinks) {
+    if (builtin) {
       for (const key of Object.keys(sink.options)) raw[key] ??= optionText(args[`${sink.name}-${key}`])
     }
     sinkOptions.delete(sink.name)
-    sinks.push({ definition: sink, options: resolveOptions(sink.name, sink.options, raw) })
+    const flagFor = (key: string) => (builtin ? `--${sink.name}-${key}` : `--sink-option ${sink.name}.${key}`)
+    sinks.push({ spec, definition: sink, options: resolveOptions(sink.name, sink.options, raw, flagFor), flagFor })
   }
   const [unused] = sinkOptions.keys()
   if (unused !== undefined) {
     throw new RadvisorError('cli', 'E_OPTION', `--sink-option names sink '${unused}', which is not selected with --sink`)
   }
-  return { settings, pollMs, durationMs, ticks, providerOptions, sinks, cgroupRoot: text('cgroup-root')! }
+  for (const [name, load] of Object.entries(builtinSinks)) {
+    if (sinks.some((sink) => sink.spec === name)) continue
+    const flag = Object.keys((await load()).default.options).find((key) => args[`${name}-${key}`] !== undefined)
+    if (flag === undefined) continue
+    const keep = given.length === 0 ? ' (and --sink csvy to keep the default CSVY logs)' : ''
+    throw new RadvisorError('cli', 'E_OPTION', `--${name}-${flag} is an option of the ${name} sink, which is not selected: add --sink ${name}${keep}`)
+  }
+  return sinks
+}
+
+/** Checks every option of type `file` that has a value (`--jsonl-path`). */
+function checkFileOptions(specs: OptionSpecs, options: ResolvedOptions<OptionSpecs>, flagFor: (key: string) => string): void {
+  for (const [key, spec] of Object.entries(specs)) {
+    const value = options[key]
+    if (spec.type === 'file' && typeof value === 'string') checkOutputFile(value, flagFor(key))
+  }
 }
 
 function parseTicks(text: string): number {
@@ -134,8 +178,9 @@ export async function runProvider(definition: ProviderDefinition, args: RunArgs,
   const collectors = provider.collectors ?? (await cgroupCollectors(context))
   const sinks: Sink[] = []
   try {
-    for (const { definition: sink, options } of planned.sinks) sinks.push(await sink.create(options, context))
+    for (const { definition: sink, spec, options } of planned.sinks) sinks.push(await createSink(sink, spec, options, context))
   } catch (error) {
+    for (const sink of sinks) await Promise.resolve(sink.close()).catch(() => {})
     await provider.close().catch(() => {})
     throw error
   }
@@ -162,12 +207,13 @@ export async function runProvider(definition: ProviderDefinition, args: RunArgs,
   const onSignal = (signal: NodeJS.Signals) => finished.resolve(signal)
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
-  const durationTimer = planned.durationMs === null ? null : setTimeout(() => finished.resolve('duration'), planned.durationMs)
+  const cancelDuration =
+    planned.durationMs === null ? null : setDeadline(systemClock, systemTimer, planned.durationMs, () => finished.resolve('duration'))
 
   await active.start()
   logger.status('Beginning', `collection every ${planned.settings.intervalMs}ms, polling every ${planned.pollMs}ms, to ${sinks.map((s) => s.name).join(', ')}`)
   const reason = await finished.promise
-  if (durationTimer) clearTimeout(durationTimer)
+  cancelDuration?.()
 
   const forceExit = (signal: NodeJS.Signals) => {
     logger.warn(`received ${signal} during shutdown: exiting now, buffered samples may be lost`)
@@ -177,6 +223,7 @@ export async function runProvider(definition: ProviderDefinition, args: RunArgs,
   process.on('SIGTERM', forceExit)
   const stopReasons: Record<string, string> = { duration: 'after --duration elapsed', ticks: `after --ticks ${tickLimit} ticks` }
   logger.status('Stopping', stopReasons[reason] ?? `on ${reason}`)
+  // --ticks N writes exactly N rows per target: no final sample on top.
   const summary = await active.stop({ finalSample: reason !== 'ticks' })
   logger.status('Finished', `${summary.rows} rows from ${summary.targets} targets`)
   reportLosses(logger, summary.losses)

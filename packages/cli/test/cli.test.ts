@@ -1,18 +1,11 @@
 import { afterAll, describe, expect, test } from 'bun:test'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
+import { bin, counter, fixtures, radvisor } from './_cli.ts'
 
-const bin = resolve(import.meta.dir, '../src/bin.ts')
-const fixtures = resolve(import.meta.dir, 'fixtures')
-const counter = join(fixtures, 'counter-provider.ts')
 const work = mkdtempSync(join(tmpdir(), 'radvisor-cli-'))
 afterAll(() => rmSync(work, { recursive: true, force: true }))
-
-function radvisor(args: string[]) {
-  const result = Bun.spawnSync([process.execPath, bin, ...args], { env: { ...process.env, NO_COLOR: '1' } })
-  return { code: result.exitCode, stdout: result.stdout.toString(), stderr: result.stderr.toString() }
-}
 
 describe('radvisor CLI', () => {
   test('--version prints the version', () => {
@@ -67,13 +60,40 @@ describe('radvisor CLI', () => {
     ['an unknown flag', ['run', counter, '--intervall', '5ms'], /unknown option '--intervall'/],
     ['a bad --sink-option', ['run', counter, '--sink-option', 'nodot'], /expected <sink>.<key>=<value>/],
     ['a bad --color', ['run', counter, '--color', 'pink'], /--color/],
+    // durations: exactly (<number><unit>)+, within bounds
+    ['--duration 1h99x', ['run', counter, '--duration', '1h99x'], /invalid value '1h99x' for --duration: expected a duration/],
+    ['-i 20ms99x', ['run', counter, '-i', '20ms99x'], /invalid value '20ms99x' for --interval/],
+    ['-i 20ms,junk', ['run', counter, '-i', '20ms,junk'], /invalid value '20ms,junk' for --interval/],
+    ['-i 20ms5', ['run', counter, '-i', '20ms5'], /invalid value '20ms5' for --interval/],
+    ['-i 1h1us', ['run', counter, '-i', '1h1us'], /invalid value '1h1us' for --interval: at most 1h/],
+    ['--poll 2h', ['run', counter, '--poll', '2h'], /invalid value '2h' for --poll: at most 1h/],
+    ['--flush-every 61m', ['run', counter, '--flush-every', '61m'], /invalid value '61m' for --flush-every: at most 1h/],
+    ['--duration 99999999999h', ['run', counter, '--duration', '99999999999h'], /invalid value '99999999999h' for --duration: at most 1000000h/],
+    // sizes
+    ['--buffer 16MiBx', ['run', counter, '--buffer', '16MiBx'], /invalid value '16MiBx' for --buffer/],
+    ['--buffer 1e3', ['run', counter, '--buffer', '1e3'], /invalid value '1e3' for --buffer/],
+    ['--buffer 0x10', ['run', counter, '--buffer', '0x10'], /invalid value '0x10' for --buffer/],
+    ['--buffer "16 MiB"', ['run', counter, '--buffer', '16 MiB'], /invalid value '16 MiB' for --buffer/],
+    // options of sinks that are not selected
+    [
+      '--prometheus-listen without --sink prometheus',
+      ['run', counter, '--prometheus-listen', '127.0.0.1:9'],
+      /--prometheus-listen is an option of the prometheus sink, which is not selected: add --sink prometheus \(and --sink csvy to keep the default CSVY logs\)\n$/,
+    ],
+    [
+      '--jsonl-path with another sink',
+      ['run', counter, '--sink', 'prometheus', '--prometheus-listen', '127.0.0.1:0', '--jsonl-path', 'out.jsonl'],
+      /--jsonl-path is an option of the jsonl sink, which is not selected: add --sink jsonl\n$/,
+    ],
+    // a sink option checked before any sink is created (csvy first would create -d)
+    ['a bad --prometheus-listen', ['run', counter, '--sink', 'csvy', '--sink', 'prometheus', '--prometheus-listen', 'nope'], /invalid value 'nope' for --prometheus-listen/],
   ]
   test.each(bad)('%s: one line naming the option, exit 2, nothing created', (_name, args, message) => {
     const directory = join(work, `bad-${Math.random().toString(36).slice(2)}`)
     const { code, stderr } = radvisor([...args, '-d', directory])
     expect(code).toBe(2)
     expect(stderr.trim().split('\n')).toHaveLength(1)
-    expect(stderr).toMatch(/^\[radvisor\] \[\w+\] /)
+    expect(stderr).toMatch(/^\[radvisor\] \[[\w-]+\] /)
     expect(stderr).toMatch(message)
     expect(existsSync(directory)).toBe(false)
   })
@@ -116,8 +136,19 @@ describe('radvisor CLI', () => {
     expect(stderr).toContain('after --ticks 7 ticks')
     expect(stderr).toMatch(/Punctuality +7 ticks, /)
     const written = readFileSync(out, 'utf8').trim().split('\n')
-    expect(written.filter((line) => line.startsWith('t0 '))).toHaveLength(7) // exactly one row per tick: no final sample
+    const rows = written.filter((line) => line.startsWith('t0 '))
+    expect(rows).toHaveLength(7) // no final sample on top
+    expect(rows.at(-1)).toMatch(/^t0 \d{19},7$/)
+    expect(written.filter((line) => line.startsWith('t1 '))).toHaveLength(7)
     expect(written.at(-1)).toBe('flushed')
+  })
+
+  test('--duration beyond a timer\'s range (2^31 ms) still waits: the run ends on --ticks', () => {
+    const out = join(work, 'long.txt')
+    const { code, stderr } = radvisor(['run', counter, '-i', '5ms', '--duration', '1000h', '--ticks', '20', '--sink', join(fixtures, 'file-sink.ts'), '--sink-option', `file.path=${out}`])
+    expect(code).toBe(0)
+    expect(stderr).toContain('after --ticks 20 ticks')
+    expect(readFileSync(out, 'utf8').split('\n').filter((line) => line.startsWith('t0 '))).toHaveLength(20)
   })
 
   test('a repeatable provider option keeps every value', () => {

@@ -4,7 +4,7 @@ export { describeError, type ErrorCode, ExitCode, RadvisorError } from './errors
 export type { FileSystem } from './fs.ts'
 export { LatenessHistogram } from './histogram.ts'
 export { type ColorMode, formatError, type LogOutput, Logger, memoryLogger, type Verbosity } from './logger.ts'
-export { parseDuration, parseSize, resolveOptions } from './options.ts'
+export { DEFAULT_MAX_DURATION_MS, type DurationBounds, formatDuration, parseDuration, parseSize, quote, resolveOptions } from './options.ts'
 export {
   type Collector,
   type CollectorFactory,

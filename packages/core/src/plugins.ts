@@ -107,8 +107,12 @@ export interface PluginContext {
   readonly losses: LossLedger
 }
 
-/** Types a plugin option can have; values arrive as strings and are converted. */
-export type OptionType = 'string' | 'number' | 'boolean' | 'duration' | 'size'
+/**
+ * Types a plugin option can have; values arrive as strings and are converted. A `file` is
+ * a path the plugin writes: the CLI checks before it creates anything that the file can be
+ * written (its folder exists and is writable).
+ */
+export type OptionType = 'string' | 'number' | 'boolean' | 'duration' | 'size' | 'file'
 
 export interface OptionSpec {
   readonly type: OptionType
@@ -117,11 +121,13 @@ export interface OptionSpec {
   readonly required?: boolean
   /** A string option that may be given several times; the values arrive joined with commas. */
   readonly repeatable?: boolean
+  /** Checks the converted value before anything is created; throws a `RadvisorError` naming the option. */
+  readonly check?: (value: never) => void
 }
 
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>
 
-type OptionValue<S extends OptionSpec> = S['type'] extends 'string'
+type OptionValue<S extends OptionSpec> = S['type'] extends 'string' | 'file'
   ? string
   : S['type'] extends 'boolean'
     ? boolean

@@ -6,7 +6,7 @@ export const jsonlSink = defineSink({
   name: 'jsonl',
   description: 'One JSON object per sample (JSON lines), to stdout or --jsonl-path',
   options: {
-    path: { type: 'string', description: 'Append JSON lines to this file instead of writing them to stdout' },
+    path: { type: 'file', description: 'Append JSON lines to this file instead of writing them to stdout' },
   },
   create: (options, context) => createJsonlSink(context, options.path),
 })

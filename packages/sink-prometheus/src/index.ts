@@ -1,4 +1,5 @@
 import { defineSink } from '@radvisor/core'
+import { parseListen } from './listen.ts'
 import { createPrometheusSink } from './prometheus-sink.ts'
 
 /** Serves `/metrics` for Prometheus, with per-target peak CPU utilisation between scrapes. */
@@ -6,7 +7,12 @@ export const prometheusSink = defineSink({
   name: 'prometheus',
   description: 'Serve /metrics in the Prometheus text format on --prometheus-listen',
   options: {
-    listen: { type: 'string', default: '127.0.0.1:9595', description: 'Address to serve /metrics on (<host>:<port>; :<port> for every interface)' },
+    listen: {
+      type: 'string',
+      default: '127.0.0.1:9595',
+      description: 'Address to serve /metrics on (<host>:<port>; :<port> for every interface)',
+      check: (listen: string) => void parseListen(listen),
+    },
   },
   create: (options, context) => createPrometheusSink(context, options.listen),
 })

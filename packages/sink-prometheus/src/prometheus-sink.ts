@@ -1,9 +1,8 @@
 import { describeError, type LogHeader, type PluginContext, RadvisorError, type Row, type Sink, type Target, type TargetWriter } from '@radvisor/core'
+import { serveScrapes } from './_http.ts'
 import { METRICS, PEAK_METRIC } from './_metrics.ts'
 import { TargetSeries } from './_series.ts'
 import { parseListen } from './listen.ts'
-
-const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
 
 /** The Prometheus sink, with the address it actually serves on. */
 export interface PrometheusSink extends Sink {
@@ -26,18 +25,9 @@ export function createPrometheusSink(context: PluginContext, listen: string): Pr
   const address = parseListen(listen)
   const series = new Set<TargetSeries>()
   const render = () => renderMetrics(series)
-  let server: ReturnType<typeof Bun.serve>
+  let server: ReturnType<typeof serveScrapes>
   try {
-    server = Bun.serve({
-      hostname: address.hostname,
-      port: address.port,
-      fetch(request) {
-        const { pathname } = new URL(request.url)
-        if (pathname === '/metrics') return new Response(render(), { headers: { 'Content-Type': CONTENT_TYPE } })
-        if (pathname === '/') return new Response('radvisor: metrics at /metrics\n', { headers: { 'Content-Type': 'text/plain' } })
-        return new Response('not found: radvisor serves /metrics\n', { status: 404 })
-      },
-    })
+    server = serveScrapes(address, render, context.logger)
   } catch (error) {
     throw new RadvisorError('sink-prometheus', 'E_OPTION', `cannot listen on ${listen} (--prometheus-listen): ${describeError(error)}`, {
       cause: error,
