@@ -13,7 +13,7 @@ const SMALLEST_BUFFER = 64
  * hundreds of devices, `cpuacct.usage_percpu` of thousands of CPUs) are tens of KiB; a file
  * longer than this is unreadable, so that its buffer stays bounded.
  */
-export const MAX_FILE_BYTES = 1 << 20
+const MAX_FILE_BYTES = 1 << 20
 
 /**
  * One kernel stat file, opened once and read positionally into a buffer allocated once.

@@ -10,7 +10,7 @@ import { ascii } from './_bytes.ts'
  */
 
 /** Digits of 2^64 - 1. */
-export const U64_DIGITS = 20
+const U64_DIGITS = 20
 const U64_MAX = ascii('18446744073709551615')
 const ZERO = 0x30
 const NINE = 0x39
@@ -23,7 +23,7 @@ export function isU64(buf: Uint8Array, start: number, end: number): boolean {
     const byte = buf[i]!
     if (byte < ZERO || byte > NINE) return false
   }
-  return length < U64_DIGITS || compareDigits(buf, start, U64_MAX, 0) <= 0
+  return length < U64_DIGITS || !aboveU64Max(buf, start)
 }
 
 /** Why `buf[start..end)` is not a u64, for a report (not for the tick path). */
@@ -34,13 +34,13 @@ export function whyNotU64(buf: Uint8Array, start: number, end: number): string {
   return start === end ? 'is not a number' : 'does not fit in 64 bits'
 }
 
-/** Compares the 20 digits at `a[at..]` with those at `b[bt..]`. */
-function compareDigits(a: Uint8Array, at: number, b: Uint8Array, bt: number): number {
+/** Whether the 20 digits at `digits[at..]` are more than 2^64 - 1. */
+function aboveU64Max(digits: Uint8Array, at: number): boolean {
   for (let i = 0; i < U64_DIGITS; i++) {
-    const difference = a[at + i]! - b[bt + i]!
-    if (difference !== 0) return difference
+    const difference = digits[at + i]! - U64_MAX[i]!
+    if (difference !== 0) return difference > 0
   }
-  return 0
+  return false
 }
 
 /**
@@ -86,7 +86,7 @@ export class U64Sums {
     }
     const width = Math.max(this.widths[k]!, base + U64_DIGITS - 1 - at)
     this.widths[k] = width
-    if (carry === 1 || (width === U64_DIGITS && compareDigits(digits, base, U64_MAX, 0) > 0)) {
+    if (carry === 1 || (width === U64_DIGITS && aboveU64Max(digits, base))) {
       this.spoiled[k] = 1
       return false
     }

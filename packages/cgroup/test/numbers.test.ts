@@ -117,7 +117,7 @@ describe('values that do not fit in 64 bits', () => {
     // The value is shown shortened, with its length.
     expect(problems[0]).toContain('"1000000000')
     expect(problems[0]).toContain('401 bytes')
-    expect(problems[0].length).toBeLessThan(300)
+    expect(problems[0]!.length).toBeLessThan(300)
   })
 
   test('a 400-digit counter in v2 io.stat is an empty cell, reported once (it used to hang)', () => {
@@ -214,10 +214,10 @@ describe('stat file buffers stay bounded', () => {
     let largestRead = 0
     const { fake, collector, problems } = v1({ 'memory/docker/abc/memory.stat': 'total_cache 1\n', 'pids/docker/abc/pids.current': '2\n' }, (fs) => ({
       ...fs,
-      readSync: (fd: number, buffer: Uint8Array, ...rest: unknown[]) => {
+      readSync: ((fd: number, buffer: Uint8Array, ...rest: unknown[]) => {
         largestRead = Math.max(largestRead, buffer.length)
         return (fs.readSync as (...args: unknown[]) => number)(fd, buffer, ...rest)
-      },
+      }) as FileSystem['readSync'],
     }))
     expect(cell(collector, tick(collector), 'memory.cache')).toBe('1')
     fake.write(`memory/${V1}/memory.stat`, `total_cache 2\n${'x'.repeat(8 << 20)}\n`)
