@@ -2,7 +2,7 @@ import type { Row } from '@radvisor/core'
 import { ascii, bytesEqual, indexOf, MAX_TEXT, NEWLINE, SPACE, showBytes, trimEnd } from './_bytes.ts'
 import type { KeyedValues } from './_keyed.ts'
 import type { StatFile } from './_stat-file.ts'
-import { isU64, type U64Sums, whyNotU64 } from './_u64.ts'
+import { digitsFitU64, isU64, type U64Sums, whyNotU64 } from './_u64.ts'
 
 /**
  * Cell writers shared by the v1 and v2 collectors. Each copies the kernel's digits straight
@@ -13,6 +13,8 @@ import { isU64, type U64Sums, whyNotU64 } from './_u64.ts'
  */
 
 const LEFT_EMPTY = 'its cell is left empty'
+const ZERO = 0x30
+const NINE = 0x39
 
 /** Reports `buf[start..end)` of `file` as not a u64 (once per file). */
 function reportValue(file: StatFile, buf: Uint8Array, start: number, end: number): void {
@@ -61,8 +63,9 @@ export function putList(row: Row, file: StatFile, limit: number): void {
   let count = 0
   let token = 0
   for (let i = 0; i <= end; i++) {
-    if (i < end && buf[i] !== SPACE) continue
-    if (!isU64(buf, token, i)) {
+    const byte = i < end ? buf[i]! : SPACE
+    if (byte !== SPACE && byte >= ZERO && byte <= NINE) continue
+    if (byte !== SPACE || !digitsFitU64(buf, token, i)) {
       if (!file.reported) file.report(`holds ${showBytes(buf, 0, end)}, which is not a list of 64-bit numbers; ${LEFT_EMPTY}`)
       return row.putEmpty()
     }
@@ -145,7 +148,7 @@ export function putOperationSums(row: Row, file: StatFile, sums: U64Sums): void 
     const end = trimEnd(buf, line, indexOf(buf, NEWLINE, line, length))
     // Per-device lines start with the device number; the grand `Total` line does not.
     const first = buf[line]!
-    if (end === line || first < 0x30 || first > 0x39) continue
+    if (end === line || first < ZERO || first > NINE) continue
     const opStart = indexOf(buf, SPACE, line, end) + 1
     const opEnd = indexOf(buf, SPACE, opStart, end)
     if (opEnd >= end) {

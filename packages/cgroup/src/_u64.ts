@@ -26,6 +26,12 @@ export function isU64(buf: Uint8Array, start: number, end: number): boolean {
   return length < U64_DIGITS || !aboveU64Max(buf, start)
 }
 
+/** Whether the digits `buf[start..end)` are 1 to 20 of them, at most 2^64 - 1. */
+export function digitsFitU64(buf: Uint8Array, start: number, end: number): boolean {
+  const length = end - start
+  return length > 0 && (length < U64_DIGITS || (length === U64_DIGITS && !aboveU64Max(buf, start)))
+}
+
 /** Why `buf[start..end)` is not a u64, for a report (not for the tick path). */
 export function whyNotU64(buf: Uint8Array, start: number, end: number): string {
   for (let i = start; i < end; i++) {
@@ -52,17 +58,26 @@ export class U64Sums {
   /** Digits in use of each sum, counted from the right (leading zeros included). */
   private readonly widths: Uint8Array
   private readonly spoiled: Uint8Array
+  /** Whether any sum changed since `clear` (most files add nothing: `Total 0`). */
+  private touched = false
 
   constructor(readonly count: number) {
-    this.digits = new Uint8Array(count * U64_DIGITS)
-    this.widths = new Uint8Array(count)
+    this.digits = new Uint8Array(count * U64_DIGITS).fill(ZERO)
+    this.widths = new Uint8Array(count).fill(1)
     this.spoiled = new Uint8Array(count)
   }
 
+  /** Sets every sum to 0, resetting only the digits in use (cheaper than `fill` for a few short sums). */
   clear(): void {
-    this.digits.fill(ZERO)
-    this.widths.fill(1)
-    this.spoiled.fill(0)
+    if (!this.touched) return
+    this.touched = false
+    const digits = this.digits
+    for (let k = 0; k < this.count; k++) {
+      const end = (k + 1) * U64_DIGITS
+      for (let at = end - this.widths[k]!; at < end; at++) digits[at] = ZERO
+      this.widths[k] = 1
+      this.spoiled[k] = 0
+    }
   }
 
   /**
@@ -71,6 +86,7 @@ export class U64Sums {
    */
   add(k: number, buf: Uint8Array, start: number, end: number): boolean {
     if (this.spoiled[k]) return true
+    this.touched = true
     const digits = this.digits
     const base = k * U64_DIGITS
     let at = base + U64_DIGITS - 1
@@ -95,6 +111,7 @@ export class U64Sums {
 
   /** Marks sum `k` as unknown (one of its values was not a number). */
   spoil(k: number): void {
+    this.touched = true
     this.spoiled[k] = 1
   }
 
