@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type CgroupLocator, type Collector, type FileSystem, memoryLogger, Row } from '@radvisor/core'
 import { cgroupFixturesDir, createFakeCgroupFs, type FakeCgroupFs } from '@radvisor/testing'
@@ -255,8 +255,8 @@ function collectChecked(kase: Case, opened: Opened, context: string): void {
 describe('fuzzed cgroup files', () => {
   test(`${MUTATED_FILES} mutated files through the v1 and v2 collectors (seed ${SEED})`, () => {
     const random = generator(SEED)
-    const names = ['v1-cgroupfs-docker', 'v1-systemd-kubernetes', 'v1-cfq-no-pids', 'hybrid-systemd-docker', 'v2-systemd', 'v2-cgroupfs']
-    const cases = names.map(loadCase)
+    const names = readdirSync(cgroupFixturesDir, { withFileTypes: true }).filter((entry) => existsSync(join(cgroupFixturesDir, entry.name, 'targets.json')))
+    const cases = names.map((entry) => loadCase(entry.name))
     const opened = cases.map((kase) => kase.targets.map((cgroup) => kase.open(cgroup)))
     const types = new Set(opened.flat().map((entry) => entry.collector.info.type))
     expect([...types].sort()).toEqual(['cgroup_v1', 'cgroup_v2'])
