@@ -70,7 +70,7 @@ export function putList(row: Row, file: StatFile, limit: number): void {
       return row.putEmpty()
     }
     if (++count > limit) {
-      if (!file.reported) file.report(`lists more than ${limit} values (the CPUs counted at open); ${LEFT_EMPTY}`)
+      if (!file.reported) file.report(`lists more than ${limit} values, more than there are CPUs; ${LEFT_EMPTY}`)
       return row.putEmpty()
     }
     token = i + 1
@@ -95,7 +95,7 @@ function reportLine(file: StatFile, buf: Uint8Array, line: number, end: number, 
 
 /** Reports a sum of `file` past 2^64 - 1 (once per file). */
 function reportOverflow(file: StatFile): void {
-  if (!file.reported) file.report(`sums over devices past 2^64 - 1; ${LEFT_EMPTY}`)
+  if (!file.reported) file.report(`has values whose sum over devices passes 2^64 - 1; ${LEFT_EMPTY}`)
 }
 
 /**
