@@ -3,8 +3,8 @@
 export const NEWLINE = 0x0a
 export const SPACE = 0x20
 const TAB = 0x09
-const ZERO = 0x30
-const NINE = 0x39
+/** Bytes of a value shown in a report before it is cut. */
+const SHOWN_BYTES = 32
 
 export const ZERO_TEXT = ascii('0')
 export const MAX_TEXT = ascii('max')
@@ -26,28 +26,6 @@ export function trimEnd(buf: Uint8Array, start: number, end: number): number {
   return end
 }
 
-/** Whether `buf[start..end)` is a non-empty run of decimal digits. */
-export function isDigits(buf: Uint8Array, start: number, end: number): boolean {
-  if (start >= end) return false
-  for (let i = start; i < end; i++) {
-    const byte = buf[i]!
-    if (byte < ZERO || byte > NINE) return false
-  }
-  return true
-}
-
-/** `buf[start..end)` as a non-negative integer, or -1 when it is not all digits. */
-export function parseUint(buf: Uint8Array, start: number, end: number): number {
-  if (start >= end) return -1
-  let value = 0
-  for (let i = start; i < end; i++) {
-    const digit = buf[i]! - ZERO
-    if (digit < 0 || digit > 9) return -1
-    value = value * 10 + digit
-  }
-  return value
-}
-
 /** Whether `buf[at..]` starts with `expected`, within `end`. */
 export function bytesEqual(buf: Uint8Array, at: number, end: number, expected: Uint8Array): boolean {
   if (at + expected.length > end) return false
@@ -63,4 +41,20 @@ export function indexOf(buf: Uint8Array, byte: number, from: number, end: number
     if (buf[i] === byte) return i
   }
   return end
+}
+
+/**
+ * `buf[start..end)` quoted for a report: printable ASCII as is, every other byte as `\xNN`,
+ * cut after 32 bytes (then followed by the whole length). Not for the tick path.
+ */
+export function showBytes(buf: Uint8Array, start: number, end: number): string {
+  const shown = Math.min(end, start + SHOWN_BYTES)
+  let text = '"'
+  for (let i = start; i < shown; i++) {
+    const byte = buf[i]!
+    if (byte === 0x22 || byte === 0x5c) text += `\\${String.fromCharCode(byte)}`
+    else if (byte >= 0x20 && byte < 0x7f) text += String.fromCharCode(byte)
+    else text += `\\x${byte.toString(16).padStart(2, '0')}`
+  }
+  return shown < end ? `${text}…" (${end - start} bytes)` : `${text}"`
 }

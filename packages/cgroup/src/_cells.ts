@@ -1,26 +1,35 @@
 import type { Row } from '@radvisor/core'
-import { ascii, bytesEqual, indexOf, isDigits, MAX_TEXT, NEWLINE, parseUint, SPACE, trimEnd } from './_bytes.ts'
+import { ascii, bytesEqual, indexOf, MAX_TEXT, NEWLINE, SPACE, showBytes, trimEnd } from './_bytes.ts'
 import type { KeyedValues } from './_keyed.ts'
 import type { StatFile } from './_stat-file.ts'
+import { digitsFitU64, isU64, type U64Sums, whyNotU64 } from './_u64.ts'
 
 /**
- * Cell writers shared by the v1 and v2 collectors. Each copies the kernel's digits
- * straight into the row, or writes `fallback` (null: an empty cell) when the value is
- * missing or not a number.
+ * Cell writers shared by the v1 and v2 collectors. Each copies the kernel's digits straight
+ * into the row when they are an unsigned 64-bit number (or `max` where the kernel writes
+ * it), sums exactly, and writes `fallback` (null: an empty cell) when the value is absent.
+ * A value that is present but not a u64 is an empty cell, never a default: the file is
+ * reported once (`StatFile.report`).
  */
 
-/** Writes `buf[start..end)` when it is a number (or `max` where allowed), else the fallback. */
-export function putToken(
-  row: Row,
-  buf: Uint8Array,
-  start: number,
-  end: number,
-  allowMax: boolean,
-  fallback: Uint8Array | null,
-): void {
+const LEFT_EMPTY = 'its cell is left empty'
+const ZERO = 0x30
+const NINE = 0x39
+
+/** Reports `buf[start..end)` of `file` as not a u64 (once per file). */
+function reportValue(file: StatFile, buf: Uint8Array, start: number, end: number): void {
+  if (!file.reported) file.report(`holds ${showBytes(buf, start, end)}, which ${whyNotU64(buf, start, end)}; ${LEFT_EMPTY}`)
+}
+
+/** Writes `file.buf[start..end)` when it is a u64 (or `max` where allowed), else the fallback or an empty cell. */
+export function putToken(row: Row, file: StatFile, start: number, end: number, allowMax: boolean, fallback: Uint8Array | null): void {
+  const buf = file.buf
   end = trimEnd(buf, start, end)
-  if (isDigits(buf, start, end) || (allowMax && end - start === 3 && bytesEqual(buf, start, end, MAX_TEXT))) {
+  if (isU64(buf, start, end) || (allowMax && end - start === 3 && bytesEqual(buf, start, end, MAX_TEXT))) {
     row.putBytes(buf, start, end)
+  } else if (start < end) {
+    reportValue(file, buf, start, end)
+    row.putEmpty()
   } else if (fallback) {
     row.putBytes(fallback, 0, fallback.length)
   } else {
@@ -30,7 +39,7 @@ export function putToken(
 
 /** A file holding one value (`cpuacct.usage`, `pids.max`, `memory.current`). */
 export function putValue(row: Row, file: StatFile, allowMax: boolean, fallback: Uint8Array | null): void {
-  putToken(row, file.buf, 0, Math.max(file.length, 0), allowMax, fallback)
+  putToken(row, file, 0, Math.max(file.length, 0), allowMax, fallback)
 }
 
 /** The values of `keys`, located in `file` by `keys.locate`, one cell each. */
@@ -38,22 +47,35 @@ export function putKeyed(row: Row, file: StatFile, keys: KeyedValues, fallback: 
   const found = file.length > 0
   for (let k = 0; k < keys.size; k++) {
     const start = found ? keys.starts[k]! : -1
-    if (start < 0) putToken(row, file.buf, 0, 0, false, fallback)
-    else putToken(row, file.buf, start, keys.ends[k]!, false, fallback)
+    if (start < 0) putToken(row, file, 0, 0, false, fallback)
+    else putToken(row, file, start, keys.ends[k]!, false, fallback)
   }
 }
 
-/** `cpuacct.usage_percpu`: space-separated values kept as one cell, trailing space trimmed. */
-export function putList(row: Row, file: StatFile): void {
+/**
+ * `cpuacct.usage_percpu`: at most `limit` u64s separated by single spaces, kept as one cell,
+ * trailing space trimmed.
+ */
+export function putList(row: Row, file: StatFile, limit: number): void {
   const buf = file.buf
   const end = trimEnd(buf, 0, Math.max(file.length, 0))
-  let valid = end > 0
-  for (let i = 0; i < end && valid; i++) {
-    const byte = buf[i]!
-    valid = byte === SPACE ? i > 0 && buf[i - 1] !== SPACE : byte >= 0x30 && byte <= 0x39
+  if (end === 0) return row.putEmpty()
+  let count = 0
+  let token = 0
+  for (let i = 0; i <= end; i++) {
+    const byte = i < end ? buf[i]! : SPACE
+    if (byte !== SPACE && byte >= ZERO && byte <= NINE) continue
+    if (byte !== SPACE || !digitsFitU64(buf, token, i)) {
+      if (!file.reported) file.report(`holds ${showBytes(buf, 0, end)}, which is not a list of 64-bit numbers; ${LEFT_EMPTY}`)
+      return row.putEmpty()
+    }
+    if (++count > limit) {
+      if (!file.reported) file.report(`lists more than ${limit} values, more than there are CPUs; ${LEFT_EMPTY}`)
+      return row.putEmpty()
+    }
+    token = i + 1
   }
-  if (valid) row.putBytes(buf, 0, end)
-  else row.putEmpty()
+  row.putBytes(buf, 0, end)
 }
 
 /** Number of space-separated values in the last read of `file`. */
@@ -66,21 +88,43 @@ export function countValues(file: StatFile): number {
   return count
 }
 
-/** `MAJ:MIN value` per device (`blkio.time`, `blkio.sectors`), summed over devices. */
-export function putDeviceSum(row: Row, file: StatFile): void {
+/** Reports a line of `file` that does not have the expected shape (once per file). */
+function reportLine(file: StatFile, buf: Uint8Array, line: number, end: number, shape: string): void {
+  if (!file.reported) file.report(`has a line ${showBytes(buf, line, end)}, not \`${shape}\`; ${LEFT_EMPTY}`)
+}
+
+/** Reports a sum of `file` past 2^64 - 1 (once per file). */
+function reportOverflow(file: StatFile): void {
+  if (!file.reported) file.report(`has values whose sum over devices passes 2^64 - 1; ${LEFT_EMPTY}`)
+}
+
+/**
+ * `MAJ:MIN value` per device (`blkio.time`, `blkio.sectors`), summed over devices.
+ * `sums` is scratch space owned by the caller; its sum 0 is used.
+ */
+export function putDeviceSum(row: Row, file: StatFile, sums: U64Sums): void {
   const buf = file.buf
   const length = file.length
   if (length < 0) return row.putEmpty()
-  let sum = 0
+  sums.clear()
   for (let line = 0; line < length; line = indexOf(buf, NEWLINE, line, length) + 1) {
     const end = trimEnd(buf, line, indexOf(buf, NEWLINE, line, length))
     if (end === line) continue
     const space = indexOf(buf, SPACE, line, end)
-    const value = parseUint(buf, space + 1, end)
-    if (space === end || value < 0) return row.putEmpty()
-    sum += value
+    if (space === end) {
+      reportLine(file, buf, line, end, 'MAJ:MIN value')
+      return row.putEmpty()
+    }
+    if (!isU64(buf, space + 1, end)) {
+      reportValue(file, buf, space + 1, end)
+      return row.putEmpty()
+    }
+    if (!sums.add(0, buf, space + 1, end)) {
+      reportOverflow(file)
+      break
+    }
   }
-  row.putUint(sum)
+  sums.put(row, 0)
 }
 
 const READ = ascii('Read')
@@ -91,44 +135,50 @@ const OPERATIONS = [READ, WRITE, SYNC, ASYNC]
 
 /**
  * `MAJ:MIN Op value` lines (the blkio io_* files) summed per operation over devices into
- * four cells: read, write, sync, async. `Total` and `Discard` lines are not columns.
- * `sums` is scratch space of four numbers owned by the caller.
+ * four cells: read, write, sync, async. `Total` and `Discard` lines are not columns. A line
+ * that does not parse makes all four empty; a sum past 2^64 - 1 only its own.
+ * `sums` is scratch space of four sums owned by the caller.
  */
-export function putOperationSums(row: Row, file: StatFile, sums: Float64Array): void {
+export function putOperationSums(row: Row, file: StatFile, sums: U64Sums): void {
   const buf = file.buf
   const length = file.length
   let valid = length >= 0
-  sums.fill(0)
+  sums.clear()
   for (let line = 0; valid && line < length; line = indexOf(buf, NEWLINE, line, length) + 1) {
     const end = trimEnd(buf, line, indexOf(buf, NEWLINE, line, length))
     // Per-device lines start with the device number; the grand `Total` line does not.
     const first = buf[line]!
-    if (end === line || first < 0x30 || first > 0x39) continue
+    if (end === line || first < ZERO || first > NINE) continue
     const opStart = indexOf(buf, SPACE, line, end) + 1
     const opEnd = indexOf(buf, SPACE, opStart, end)
-    const value = parseUint(buf, opEnd + 1, end)
-    if (opEnd >= end || value < 0) valid = false
-    else {
+    if (opEnd >= end) {
+      reportLine(file, buf, line, end, 'MAJ:MIN operation value')
+      valid = false
+    } else if (!isU64(buf, opEnd + 1, end)) {
+      reportValue(file, buf, opEnd + 1, end)
+      valid = false
+    } else {
       for (let op = 0; op < 4; op++) {
         const name = OPERATIONS[op]!
-        if (opEnd - opStart === name.length && bytesEqual(buf, opStart, opEnd, name)) sums[op]! += value
+        if (opEnd - opStart === name.length && bytesEqual(buf, opStart, opEnd, name) && !sums.add(op, buf, opEnd + 1, end)) reportOverflow(file)
       }
     }
   }
   for (let op = 0; op < 4; op++) {
-    if (valid) row.putUint(sums[op]!)
+    if (valid) sums.put(row, op)
     else row.putEmpty()
   }
 }
 
 /**
  * cgroup v2 `io.stat`: `MAJ:MIN key=value ...` per device, summed per key over devices.
- * A key no device reports (or whose value is not a number) is 0, the kernel's default.
+ * A key no device reports is 0, the kernel's default; a key with a value that is not a u64,
+ * or whose sum passes 2^64 - 1, is an empty cell.
  */
-export function putKeySums(row: Row, file: StatFile, keys: readonly Uint8Array[], sums: Float64Array): void {
+export function putKeySums(row: Row, file: StatFile, keys: readonly Uint8Array[], sums: U64Sums): void {
   const buf = file.buf
   const length = file.length
-  sums.fill(0)
+  sums.clear()
   for (let line = 0; line < length; line = indexOf(buf, NEWLINE, line, length) + 1) {
     const end = trimEnd(buf, line, indexOf(buf, NEWLINE, line, length))
     // Skip the device number, then read `key=value` tokens.
@@ -136,15 +186,16 @@ export function putKeySums(row: Row, file: StatFile, keys: readonly Uint8Array[]
     while (token > 0 && token < end) {
       const tokenEnd = indexOf(buf, SPACE, token, end)
       const equals = indexOf(buf, 0x3d, token, tokenEnd)
-      const value = parseUint(buf, equals + 1, tokenEnd)
-      if (equals < tokenEnd && value >= 0) {
-        for (let k = 0; k < keys.length; k++) {
-          const key = keys[k]!
-          if (equals - token === key.length && bytesEqual(buf, token, equals, key)) sums[k]! += value
-        }
+      for (let k = 0; equals < tokenEnd && k < keys.length; k++) {
+        const key = keys[k]!
+        if (equals - token !== key.length || !bytesEqual(buf, token, equals, key)) continue
+        if (!isU64(buf, equals + 1, tokenEnd)) {
+          reportValue(file, buf, equals + 1, tokenEnd)
+          sums.spoil(k)
+        } else if (!sums.add(k, buf, equals + 1, tokenEnd)) reportOverflow(file)
       }
       token = tokenEnd + 1
     }
   }
-  for (let k = 0; k < keys.length; k++) row.putUint(sums[k]!)
+  for (let k = 0; k < keys.length; k++) sums.put(row, k)
 }

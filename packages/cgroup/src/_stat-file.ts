@@ -2,12 +2,18 @@ import type { FileSystem } from '@radvisor/core'
 
 /** `StatFile.read()` result: the file is absent or the read failed (its cells go empty). */
 export const UNREADABLE = -1
-/** `StatFile.read()` result: the cgroup itself is gone (its files fail to read). */
+/** `StatFile.read()` result: the file's cgroup is gone (its open descriptor fails to read). */
 export const GONE = -2
 
 /** Error codes with which the kernel answers reads of a removed cgroup's open files. */
 const GONE_CODES = new Set(['ENODEV', 'ENOENT', 'ESRCH'])
 const SMALLEST_BUFFER = 64
+/**
+ * The most a stat file may hold. The largest the kernel writes (`io.stat` or blkio files of
+ * hundreds of devices, `cpuacct.usage_percpu` of thousands of CPUs) are tens of KiB; a file
+ * longer than this is unreadable, so that its buffer stays bounded.
+ */
+const MAX_FILE_BYTES = 1 << 20
 
 /**
  * One kernel stat file, opened once and read positionally into a buffer allocated once.
@@ -20,12 +26,16 @@ export class StatFile {
   length = UNREADABLE
   /** Error code of the read that found the cgroup gone. */
   goneCode = ''
+  /** Whether a problem with this file's content was reported (each file is reported once). */
+  reported = false
   private fd = -1
 
   constructor(
     private readonly fs: FileSystem,
     /** Null for a file of a controller this host does not have. */
     readonly path: string | null,
+    /** Receives `<path> <problem>` lines. */
+    private readonly onProblem: (message: string) => void,
   ) {
     if (path === null) return
     try {
@@ -34,7 +44,7 @@ export class StatFile {
       return
     }
     // The first read sizes the buffer for the file's usual length, with room to grow.
-    if (this.read() > 0) this.buf = new Uint8Array(Math.max(SMALLEST_BUFFER, this.length * 2))
+    if (this.read() > 0) this.buf = new Uint8Array(Math.min(MAX_FILE_BYTES + 1, Math.max(SMALLEST_BUFFER, this.length * 2)))
   }
 
   get present(): boolean {
@@ -44,13 +54,18 @@ export class StatFile {
   /**
    * Reads the whole file from offset 0 (cgroup files report size 0, and a read without a
    * position returns nothing the second time). Returns the byte count, `UNREADABLE` or `GONE`.
+   * A file longer than `MAX_FILE_BYTES` is unreadable (reported once).
    */
   read(): number {
     if (this.fd < 0) return (this.length = UNREADABLE)
     try {
       let count = this.fs.readSync(this.fd, this.buf, 0, this.buf.length, 0)
       while (count === this.buf.length) {
-        this.buf = new Uint8Array(this.buf.length * 4)
+        if (count > MAX_FILE_BYTES) {
+          this.report('returned more than 1 MiB; it is treated as unreadable and its cells are left empty')
+          return (this.length = UNREADABLE)
+        }
+        this.buf = new Uint8Array(Math.min(this.buf.length * 4, MAX_FILE_BYTES + 1))
         count = this.fs.readSync(this.fd, this.buf, 0, this.buf.length, 0)
       }
       return (this.length = count)
@@ -62,7 +77,15 @@ export class StatFile {
     }
   }
 
+  /** Reports a problem with this file's content, unless one was reported before. Not for every tick. */
+  report(problem: string): void {
+    if (this.reported) return
+    this.reported = true
+    this.onProblem(`${this.path} ${problem}`)
+  }
+
   close(): void {
+    this.length = UNREADABLE
     if (this.fd < 0) return
     try {
       this.fs.closeSync(this.fd)
@@ -71,18 +94,4 @@ export class StatFile {
     }
     this.fd = -1
   }
-}
-
-/** Opens `folder/name`, or absent when the controller folder is unknown. */
-export function openStatFile(fs: FileSystem, folder: string | undefined, name: string): StatFile {
-  return new StatFile(fs, folder === undefined ? null : `${folder}/${name}`)
-}
-
-/**
- * Opens the `_recursive` variant of a blkio file where the kernel has one, else the plain
- * file: a pod's cgroup holds no processes itself, so only recursive counters see its I/O.
- */
-export function openRecursiveFirst(fs: FileSystem, folder: string | undefined, name: string): StatFile {
-  const recursive = openStatFile(fs, folder, `${name}_recursive`)
-  return recursive.present ? recursive : openStatFile(fs, folder, name)
 }

@@ -21,13 +21,14 @@ const PROBE_CONTROLLERS = ['cpuacct', 'cpu', 'memory', 'pids', 'blkio']
  * Opens cgroup collectors for targets. Detects the hierarchy once (throws `E_CGROUP` when
  * there is none), finds each target's cgroup among its candidate paths, remembers the
  * driver of the first hit (reported once, then tried first), and picks the v2 collector on
- * a unified host, the v1 collector otherwise.
+ * a unified host, the v1 collector otherwise. Collectors report bad input as warnings.
  */
 export function createCollectorFactory(options: CollectorFactoryOptions): CollectorFactory & { readonly hierarchy: Hierarchy } {
   const { fs, logger, clock } = options
   const hierarchy = detectHierarchy(options)
   const bases = hierarchy.version === 'v2' ? [hierarchy.unified!] : probeFolders(hierarchy)
   let driver: CgroupDriver | null = null
+  const reportProblem = (message: string): void => logger.warn(message)
 
   const under = (base: string, path: string): string => (path ? `${base}/${path}` : base)
   const exists = (path: string): boolean => bases.some((base) => fs.existsSync(under(base, path)))
@@ -57,7 +58,7 @@ export function createCollectorFactory(options: CollectorFactoryOptions): Collec
         driver = found.driver
         logger.status('Identified', `${driver} as cgroup driver`)
       }
-      const collectorOptions = { fs, clock, hierarchy, cgroup: found.path, driver: found.driver }
+      const collectorOptions = { fs, clock, hierarchy, cgroup: found.path, driver: found.driver, onProblem: reportProblem }
       return hierarchy.version === 'v2' ? new CgroupV2Collector(collectorOptions) : new CgroupV1Collector(collectorOptions)
     },
     describe(target: Target): string {

@@ -1,9 +1,11 @@
 import type { Clock, Collector, CollectorInfo, FileSystem, Row } from '@radvisor/core'
 import { countValues, putDeviceSum, putKeyed, putList, putOperationSums, putValue } from './_cells.ts'
-import { cgroupGone, cgroupUnreadable } from './_failure.ts'
+import { CgroupFiles } from './_cgroup-files.ts'
+import { cgroupUnreadable } from './_failure.ts'
 import { readCpuQuota } from './_quota.ts'
 import { KeyedValues } from './_keyed.ts'
-import { GONE, openRecursiveFirst, openStatFile, type StatFile } from './_stat-file.ts'
+import type { StatFile } from './_stat-file.ts'
+import { U64Sums } from './_u64.ts'
 import type { Hierarchy } from './hierarchy.ts'
 
 /** `memory.stat` keys, in column order, and the columns they fill. */
@@ -74,18 +76,27 @@ export interface CgroupCollectorOptions {
   readonly cgroup: string
   /** The driver whose naming found this cgroup, or null. */
   readonly driver: string | null
+  /**
+   * Receives one line per problem with the cgroup's files: a value that is not a u64 (its cell
+   * is left empty; once per file), a file over 1 MiB, a v1 controller folder removed on its
+   * own. Silent by default; the factory passes the logger's warnings.
+   */
+  readonly onProblem?: (message: string) => void
 }
+
+/** The most CPUs `cpu.usage.percpu` may list (Linux's largest NR_CPUS). */
+const MAX_CPUS = 8192
 
 /**
  * Reads a cgroup v1 cgroup across the pids, cpu, cpuacct, memory and blkio controllers.
  * Opens every file once; each tick reads each file once into its buffer and copies the
- * kernel's digits into the row. Unreadable values are empty cells.
+ * kernel's digits into the row. Unreadable values are empty cells, and so are the cells of a
+ * controller whose folder of this cgroup was removed; the cgroup is gone when all are.
  */
 export class CgroupV1Collector implements Collector {
   readonly info: CollectorInfo
-  error: Error | null = null
   private readonly clock: Clock
-  private readonly files: StatFile[]
+  private readonly files: CgroupFiles
   private readonly pidsCurrent: StatFile
   private readonly pidsMax: StatFile
   private readonly usage: StatFile
@@ -106,10 +117,15 @@ export class CgroupV1Collector implements Collector {
   private readonly blkioTime: StatFile
   private readonly blkioSectors: StatFile
   private readonly blkioOperations: StatFile[]
-  private readonly sums = new Float64Array(4)
+  private readonly sums = new U64Sums(4)
+  /** The most values `cpu.usage.percpu` may hold: the CPUs counted at open. */
+  private readonly cpuCount: number
 
-  constructor({ fs, clock, hierarchy, cgroup, driver }: CgroupCollectorOptions) {
+  constructor({ fs, clock, hierarchy, cgroup, driver, onProblem = () => {} }: CgroupCollectorOptions) {
     this.clock = clock
+    const name = cgroup || '/'
+    const files = new CgroupFiles(fs, name, onProblem)
+    this.files = files
     const folder = (controller: string): string | undefined => {
       const mount = hierarchy.controllers[controller]
       return mount === undefined ? undefined : cgroup ? `${mount}/${cgroup}` : mount
@@ -119,70 +135,55 @@ export class CgroupV1Collector implements Collector {
     const cpuacct = folder('cpuacct')
     const memory = folder('memory')
     const blkio = folder('blkio')
-    this.pidsCurrent = openStatFile(fs, pids, 'pids.current')
-    this.pidsMax = openStatFile(fs, pids, 'pids.max')
-    this.usage = openStatFile(fs, cpuacct, 'cpuacct.usage')
-    this.usageSystem = openStatFile(fs, cpuacct, 'cpuacct.usage_sys')
-    this.usageUser = openStatFile(fs, cpuacct, 'cpuacct.usage_user')
-    this.usagePerCpu = openStatFile(fs, cpuacct, 'cpuacct.usage_percpu')
-    this.cpuacctStat = openStatFile(fs, cpuacct, 'cpuacct.stat')
-    this.cpuStat = openStatFile(fs, cpu, 'cpu.stat')
-    this.memoryUsage = openStatFile(fs, memory, 'memory.usage_in_bytes')
-    this.memoryMaxUsage = openStatFile(fs, memory, 'memory.max_usage_in_bytes')
-    this.memoryLimit = openStatFile(fs, memory, 'memory.limit_in_bytes')
-    this.memorySoftLimit = openStatFile(fs, memory, 'memory.soft_limit_in_bytes')
-    this.memoryFailcnt = openStatFile(fs, memory, 'memory.failcnt')
-    this.memoryStat = openStatFile(fs, memory, 'memory.stat')
-    this.blkioTime = openRecursiveFirst(fs, blkio, 'blkio.time')
-    this.blkioSectors = openRecursiveFirst(fs, blkio, 'blkio.sectors')
-    this.blkioOperations = BLKIO_OPERATIONS.map(([file]) => openRecursiveFirst(fs, blkio, file))
-    this.files = [
-      this.pidsCurrent,
-      this.pidsMax,
-      this.usage,
-      this.usageSystem,
-      this.usageUser,
-      this.usagePerCpu,
-      this.cpuacctStat,
-      this.cpuStat,
-      this.memoryUsage,
-      this.memoryMaxUsage,
-      this.memoryLimit,
-      this.memorySoftLimit,
-      this.memoryFailcnt,
-      this.memoryStat,
-      this.blkioTime,
-      this.blkioSectors,
-      ...this.blkioOperations,
-    ].filter((file) => file.present)
+    this.pidsCurrent = files.open(pids, 'pids.current')
+    this.pidsMax = files.open(pids, 'pids.max')
+    this.usage = files.open(cpuacct, 'cpuacct.usage')
+    this.usageSystem = files.open(cpuacct, 'cpuacct.usage_sys')
+    this.usageUser = files.open(cpuacct, 'cpuacct.usage_user')
+    this.usagePerCpu = files.open(cpuacct, 'cpuacct.usage_percpu')
+    this.cpuacctStat = files.open(cpuacct, 'cpuacct.stat')
+    this.cpuStat = files.open(cpu, 'cpu.stat')
+    this.memoryUsage = files.open(memory, 'memory.usage_in_bytes')
+    this.memoryMaxUsage = files.open(memory, 'memory.max_usage_in_bytes')
+    this.memoryLimit = files.open(memory, 'memory.limit_in_bytes')
+    this.memorySoftLimit = files.open(memory, 'memory.soft_limit_in_bytes')
+    this.memoryFailcnt = files.open(memory, 'memory.failcnt')
+    this.memoryStat = files.open(memory, 'memory.stat')
+    this.blkioTime = files.openRecursiveFirst(blkio, 'blkio.time')
+    this.blkioSectors = files.openRecursiveFirst(blkio, 'blkio.sectors')
+    this.blkioOperations = BLKIO_OPERATIONS.map(([file]) => files.openRecursiveFirst(blkio, file))
     this.usagePerCpu.read()
+    const cpuCount = countValues(this.usagePerCpu)
+    this.cpuCount = cpuCount > 0 ? Math.min(cpuCount, MAX_CPUS) : MAX_CPUS
     this.info = {
       type: 'cgroup_v1',
-      cgroup: cgroup || '/',
+      cgroup: name,
       driver,
       columns: V1_COLUMNS,
-      columnTypes: { read: { Type: 'epoch19' }, 'cpu.usage.percpu': { Type: 'int', Count: countValues(this.usagePerCpu) } },
+      columnTypes: { read: { Type: 'epoch19' }, 'cpu.usage.percpu': { Type: 'int', Count: cpuCount } },
       cpuQuota: readCpuQuota(fs, cpu, undefined),
     }
-    if (this.files.length === 0) {
+    if (!files.opened) {
       const folders = [pids, cpu, cpuacct, memory, blkio].filter((path) => path !== undefined)
-      this.error = cgroupUnreadable(this.info.cgroup, folders)
+      files.error = cgroupUnreadable(name, folders)
     }
+  }
+
+  /** Set when no file could be opened, or once every file is gone (the cgroup was removed). */
+  get error(): Error | null {
+    return this.files.error
   }
 
   collect(row: Row): boolean {
     if (this.error) return false
     row.putTime(this.clock.now())
-    const files = this.files
-    for (let i = 0; i < files.length; i++) {
-      if (files[i]!.read() === GONE) return this.fail(files[i]!)
-    }
+    if (this.files.read() < 0) return false
     putValue(row, this.pidsCurrent, false, null)
     putValue(row, this.pidsMax, true, null)
     putValue(row, this.usage, false, null)
     putValue(row, this.usageSystem, false, null)
     putValue(row, this.usageUser, false, null)
-    putList(row, this.usagePerCpu)
+    putList(row, this.usagePerCpu, this.cpuCount)
     this.cpuacctKeys.locate(this.cpuacctStat.buf, this.cpuacctStat.length)
     putKeyed(row, this.cpuacctStat, this.cpuacctKeys, null)
     this.cpuKeys.locate(this.cpuStat.buf, this.cpuStat.length)
@@ -194,20 +195,14 @@ export class CgroupV1Collector implements Collector {
     putValue(row, this.memoryFailcnt, false, null)
     this.memoryKeys.locate(this.memoryStat.buf, this.memoryStat.length)
     putKeyed(row, this.memoryStat, this.memoryKeys, null)
-    putDeviceSum(row, this.blkioTime)
-    putDeviceSum(row, this.blkioSectors)
+    putDeviceSum(row, this.blkioTime, this.sums)
+    putDeviceSum(row, this.blkioSectors, this.sums)
     const operations = this.blkioOperations
     for (let i = 0; i < operations.length; i++) putOperationSums(row, operations[i]!, this.sums)
     return true
   }
 
   close(): void {
-    for (const file of this.files) file.close()
-  }
-
-  private fail(file: StatFile): false {
-    this.error = cgroupGone(this.info.cgroup, file)
-    this.close()
-    return false
+    this.files.close()
   }
 }

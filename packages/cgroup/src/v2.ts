@@ -1,10 +1,12 @@
 import type { Clock, Collector, CollectorInfo, Row } from '@radvisor/core'
 import { ascii, MAX_TEXT, ZERO_TEXT } from './_bytes.ts'
 import { putKeyed, putKeySums, putValue } from './_cells.ts'
-import { cgroupGone, cgroupUnreadable } from './_failure.ts'
+import { CgroupFiles } from './_cgroup-files.ts'
+import { cgroupUnreadable } from './_failure.ts'
 import { readCpuQuota } from './_quota.ts'
 import { KeyedValues } from './_keyed.ts'
-import { GONE, openStatFile, type StatFile } from './_stat-file.ts'
+import type { StatFile } from './_stat-file.ts'
+import { U64Sums } from './_u64.ts'
 import type { CgroupCollectorOptions } from './v1.ts'
 
 const CPU_STAT_KEYS = ['usage_usec', 'system_usec', 'user_usec', 'nr_periods', 'nr_throttled', 'throttled_usec']
@@ -46,14 +48,14 @@ export const V2_COLUMNS: readonly string[] = [
 /**
  * Reads a cgroup of the unified (v2) hierarchy. Opens every file once; each tick reads
  * each file once and copies the kernel's digits into the row. A value the kernel does not
- * show is its default: `0`, or `max` for limits. A tick whose every read came back empty
- * gives no row (the cgroup is being removed).
+ * show is its default: `0`, or `max` for limits; a value shown that is not a u64 is an
+ * empty cell. A tick whose every read came back empty gives no row (the cgroup is being
+ * removed).
  */
 export class CgroupV2Collector implements Collector {
   readonly info: CollectorInfo
-  error: Error | null = null
   private readonly clock: Clock
-  private readonly files: StatFile[]
+  private readonly files: CgroupFiles
   private readonly pidsCurrent: StatFile
   private readonly pidsMax: StatFile
   private readonly cpuStat: StatFile
@@ -65,52 +67,43 @@ export class CgroupV2Collector implements Collector {
   private readonly memoryKeys = new KeyedValues(MEMORY_STAT_KEYS)
   private readonly ioStat: StatFile
   private readonly ioKeys = IO_STAT_KEYS.map(ascii)
-  private readonly sums = new Float64Array(IO_STAT_KEYS.length)
+  private readonly sums = new U64Sums(IO_STAT_KEYS.length)
 
-  constructor({ fs, clock, hierarchy, cgroup, driver }: CgroupCollectorOptions) {
+  constructor({ fs, clock, hierarchy, cgroup, driver, onProblem = () => {} }: CgroupCollectorOptions) {
     this.clock = clock
+    const name = cgroup || '/'
+    const files = new CgroupFiles(fs, name, onProblem)
+    this.files = files
     const unified = hierarchy.unified ?? hierarchy.root
     const folder = cgroup ? `${unified}/${cgroup}` : unified
-    this.pidsCurrent = openStatFile(fs, folder, 'pids.current')
-    this.pidsMax = openStatFile(fs, folder, 'pids.max')
-    this.cpuStat = openStatFile(fs, folder, 'cpu.stat')
-    this.memoryCurrent = openStatFile(fs, folder, 'memory.current')
-    this.memoryHigh = openStatFile(fs, folder, 'memory.high')
-    this.memoryMax = openStatFile(fs, folder, 'memory.max')
-    this.memoryStat = openStatFile(fs, folder, 'memory.stat')
-    this.ioStat = openStatFile(fs, folder, 'io.stat')
-    this.files = [
-      this.pidsCurrent,
-      this.pidsMax,
-      this.cpuStat,
-      this.memoryCurrent,
-      this.memoryHigh,
-      this.memoryMax,
-      this.memoryStat,
-      this.ioStat,
-    ].filter((file) => file.present)
+    this.pidsCurrent = files.open(folder, 'pids.current')
+    this.pidsMax = files.open(folder, 'pids.max')
+    this.cpuStat = files.open(folder, 'cpu.stat')
+    this.memoryCurrent = files.open(folder, 'memory.current')
+    this.memoryHigh = files.open(folder, 'memory.high')
+    this.memoryMax = files.open(folder, 'memory.max')
+    this.memoryStat = files.open(folder, 'memory.stat')
+    this.ioStat = files.open(folder, 'io.stat')
     this.info = {
       type: 'cgroup_v2',
-      cgroup: cgroup || '/',
+      cgroup: name,
       driver,
       columns: V2_COLUMNS,
       columnTypes: { read: { Type: 'epoch19' } },
       cpuQuota: readCpuQuota(fs, undefined, folder),
     }
-    if (this.files.length === 0) this.error = cgroupUnreadable(this.info.cgroup, [folder])
+    if (!files.opened) files.error = cgroupUnreadable(name, [folder])
+  }
+
+  /** Set when no file could be opened, or once every file is gone (the cgroup was removed). */
+  get error(): Error | null {
+    return this.files.error
   }
 
   collect(row: Row): boolean {
     if (this.error) return false
     row.putTime(this.clock.now())
-    const files = this.files
-    let anyData = false
-    for (let i = 0; i < files.length; i++) {
-      const length = files[i]!.read()
-      if (length === GONE) return this.fail(files[i]!)
-      if (length > 0) anyData = true
-    }
-    if (!anyData) return false
+    if (this.files.read() <= 0) return false
     putValue(row, this.pidsCurrent, false, ZERO_TEXT)
     putValue(row, this.pidsMax, true, MAX_TEXT)
     this.cpuKeys.locate(this.cpuStat.buf, this.cpuStat.length)
@@ -125,12 +118,6 @@ export class CgroupV2Collector implements Collector {
   }
 
   close(): void {
-    for (const file of this.files) file.close()
-  }
-
-  private fail(file: StatFile): false {
-    this.error = cgroupGone(this.info.cgroup, file)
-    this.close()
-    return false
+    this.files.close()
   }
 }

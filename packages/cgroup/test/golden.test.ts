@@ -43,7 +43,8 @@ describe.each(cases.map((entry) => entry.name))('fixture %s', (name) => {
   const targets = JSON.parse(readFileSync(join(folder, 'targets.json'), 'utf8')) as FixtureTarget[]
   const fake = createFakeCgroupFs(name)
   const clock = fakeClock()
-  const factory = createCollectorFactory({ root: fake.root, fs: fake.fs, logger: memoryLogger(), clock })
+  const logger = memoryLogger()
+  const factory = createCollectorFactory({ root: fake.root, fs: fake.fs, logger, clock })
   const opened = targets.map((spec) => ({ spec, collector: factory.open(target(spec.cgroup, spec.name)) }))
   const lines = new Map(targets.map((spec) => [spec.name, [] as string[]]))
   for (let tickIndex = 0; tickIndex < 2; tickIndex++) {
@@ -61,6 +62,10 @@ describe.each(cases.map((entry) => entry.name))('fixture %s', (name) => {
       lines.get(spec.name)!.push(`READ${row.toString().slice(expectedRead.length)}`)
     }
   }
+
+  test('real kernel files give no warning', () => {
+    expect(logger.lines.filter((line) => line.includes('Warning'))).toEqual([])
+  })
 
   test.each(targets.map((spec) => spec.name))('%s', (targetName) => {
     const { spec, collector } = opened.find((entry) => entry.spec.name === targetName)!

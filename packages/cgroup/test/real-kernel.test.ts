@@ -88,6 +88,32 @@ describe('real kernel', () => {
     expect(Number(cell(collector, second, 'read')) / 1e6).toBeCloseTo(systemClock.now(), -3)
   })
 
+  test.skipIf(v1Reason !== null || !fs.existsSync(`${ROOT}/memory/cgroup.procs`))(
+    'cgroup v1: removing only the memory cgroup leaves the others collected and the collector alive',
+    async () => {
+      const name = `${NAME}-partial`
+      const folders = [...MOVED_INTO, 'memory'].filter((c) => fs.existsSync(`${ROOT}/${c}`)).map((c) => createCgroup(`${ROOT}/${c}/${name}`))
+      busyChildIn(folders.filter((folder) => MOVED_INTO.some((c) => folder.startsWith(`${ROOT}/${c}/`))))
+      const logger = memoryLogger()
+      const collector = createCollectorFactory({ root: ROOT, fs, logger, clock: systemClock }).open(target({ kind: 'path', path: name }))!
+      collectors.push(collector)
+      const before = tick(collector)
+      expect(cell(collector, before, 'memory.limit.hard')).toMatch(/^\d+$/)
+      // Only folders we created, and the memory one never held a process.
+      fs.rmdirSync(`${ROOT}/memory/${name}`)
+      await Bun.sleep(100)
+      const after = tick(collector)
+      expect(collector.error).toBeNull()
+      expect(cell(collector, after, 'memory.limit.hard')).toBe('')
+      expect(cell(collector, after, 'memory.cache')).toBe('')
+      expect(Number(cell(collector, after, 'cpu.usage.total'))).toBeGreaterThan(Number(cell(collector, before, 'cpu.usage.total')))
+      expect(Number(cell(collector, after, 'pids.current'))).toBeGreaterThanOrEqual(1)
+      expect(logger.lines.filter((line) => line.includes('Warning'))).toEqual([
+        expect.stringContaining(`${ROOT}/memory/${name} was removed (reading ${ROOT}/memory/${name}/memory.usage_in_bytes failed with ENODEV)`),
+      ])
+    },
+  )
+
   test.skipIf(unifiedReason !== null)('cgroup v2 (unified/): cpu.stat/usage_usec rises', async () => {
     const folder = createCgroup(`${UNIFIED}/${NAME}`)
     busyChildIn([folder])

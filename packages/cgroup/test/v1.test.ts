@@ -178,3 +178,37 @@ describe('CgroupV1Collector', () => {
     expect(tick(collector)).toBeNull()
   })
 })
+
+describe('a v1 cgroup removed under some controllers only', () => {
+  test('keeps collecting the others, leaves the removed cells empty, reports once, and is gone only when all are', () => {
+    const fake = host({
+      'cpu,cpuacct/docker/abc/cpuacct.usage': '5\n',
+      'memory/docker/abc/memory.usage_in_bytes': '4096\n',
+      'memory/docker/abc/memory.stat': 'total_cache 1\n',
+      'pids/docker/abc/pids.current': '1\n',
+      'blkio/docker/abc/blkio.time_recursive': '8:0 3\n',
+    })
+    const problems: string[] = []
+    const hierarchy = detectHierarchy({ root: fake.root, fs: fake.fs, mountinfo: '' })
+    const collector = new CgroupV1Collector({ fs: fake.fs, clock: fakeClock(), hierarchy, cgroup: CGROUP, driver: 'cgroupfs', onProblem: (line) => problems.push(line) })
+    const columns = ['cpu.usage.total', 'memory.usage.current', 'memory.cache', 'pids.current', 'blkio.time']
+    expect(columns.map((column) => cell(collector, tick(collector), column))).toEqual(['5', '4096', '1', '1', '3'])
+
+    fake.remove(CGROUP, ['memory'])
+    for (let i = 0; i < 2; i++) {
+      expect(columns.map((column) => cell(collector, tick(collector), column))).toEqual(['5', '', '', '1', '3'])
+    }
+    expect(collector.error).toBeNull()
+    expect(problems).toEqual([
+      `cgroup ${CGROUP}: /sys/fs/cgroup/memory/${CGROUP} was removed (reading /sys/fs/cgroup/memory/${CGROUP}/memory.usage_in_bytes failed with ENODEV); its cells are left empty, the rest is still collected`,
+    ])
+
+    fake.remove(CGROUP, ['pids', 'blkio'])
+    expect(columns.map((column) => cell(collector, tick(collector), column))).toEqual(['5', '', '', '', ''])
+    expect(problems).toHaveLength(3)
+    fake.remove(CGROUP, ['cpu,cpuacct'])
+    expect(tick(collector)).toBeNull()
+    expect(collector.error!.message).toContain(`cgroup ${CGROUP} is gone`)
+    expect(problems).toHaveLength(3)
+  })
+})

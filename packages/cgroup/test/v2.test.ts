@@ -6,12 +6,12 @@ import { cell, fakeClock, tick } from './_support.ts'
 
 const CGROUP = 'system.slice/docker-abc.scope'
 
-function open(files: Record<string, string>) {
+function open(files: Record<string, string>, onProblem?: (message: string) => void) {
   const tree: Record<string, string> = { 'cgroup.controllers': 'cpu io memory pids\n', [`${CGROUP}/`]: '' }
   for (const [name, content] of Object.entries(files)) tree[`${CGROUP}/${name}`] = content
   const fake = createFakeCgroupFs(tree)
   const hierarchy = detectHierarchy({ root: fake.root, fs: fake.fs })
-  return { fake, collector: new CgroupV2Collector({ fs: fake.fs, clock: fakeClock(), hierarchy, cgroup: CGROUP, driver: 'systemd' }) }
+  return { fake, collector: new CgroupV2Collector({ fs: fake.fs, clock: fakeClock(), hierarchy, cgroup: CGROUP, driver: 'systemd', onProblem }) }
 }
 
 describe('CgroupV2Collector', () => {
@@ -28,15 +28,24 @@ describe('CgroupV2Collector', () => {
     expect(collector.info).toMatchObject({ type: 'cgroup_v2', cgroup: CGROUP, driver: 'systemd', columnTypes: { read: { Type: 'epoch19' } } })
   })
 
-  test('garbage values fall back to the defaults without throwing', () => {
-    const { collector } = open({ 'memory.max': 'unlimited\n', 'memory.current': '12ab\n', 'memory.stat': 'anon x\nfile 4096\n', 'pids.current': '3\n' })
+  test('garbage is an empty cell, not the default (that would be a wrong number), reported once per file', () => {
+    const problems: string[] = []
+    const { collector } = open(
+      { 'memory.max': 'unlimited\n', 'memory.current': '12ab\n', 'memory.stat': 'anon x\nfile 4096\n', 'pids.current': '3\n' },
+      (message) => problems.push(message),
+    )
     const cells = tick(collector)
-    expect([cell(collector, cells, 'memory.max'), cell(collector, cells, 'memory.current')]).toEqual(['max', '0'])
+    expect([cell(collector, cells, 'memory.max'), cell(collector, cells, 'memory.current')]).toEqual(['', ''])
     expect([cell(collector, cells, 'memory.stat/anon'), cell(collector, cells, 'memory.stat/file'), cell(collector, cells, 'pids.current')]).toEqual([
-      '0',
+      '',
       '4096',
       '3',
     ])
+    tick(collector)
+    expect(problems.map((line) => line.replace(/ holds .*/, ''))).toEqual(
+      ['memory.current', 'memory.max', 'memory.stat'].map((file) => `cgroup ${CGROUP}: /sys/fs/cgroup/${CGROUP}/${file}`),
+    )
+    expect(problems[0]).toBe(`cgroup ${CGROUP}: /sys/fs/cgroup/${CGROUP}/memory.current holds "12ab", which is not a number; its cell is left empty`)
   })
 
   test('sums io.stat per key over devices and ignores keys it does not report', () => {

@@ -4,6 +4,10 @@ const COMMA = 0x2c
 const ZERO = 0x30
 /** Cells longer than this (a many-CPU `cpu.usage.percpu`) are copied with `set`. */
 const LONG_CELL = 64
+/** Digits of `Number.MAX_SAFE_INTEGER`. */
+const MAX_SAFE_DIGITS = 16
+/** The first millisecond whose nanoseconds need 20 digits. */
+const MAX_TIME_MS = 10_000_000_000_000
 const textDecoder = new TextDecoder()
 
 /**
@@ -39,8 +43,12 @@ export class Row {
     this.cells = 0
   }
 
-  /** Writes the `read` cell: `unixMs` (fractional milliseconds) as 19 nanosecond digits. */
+  /**
+   * Writes the `read` cell: `unixMs` (fractional milliseconds) as 19 nanosecond digits. A time
+   * that 19 digits cannot hold (negative, NaN, Infinity, past the year 2286) is an empty cell.
+   */
   putTime(unixMs: number): void {
+    if (!(unixMs >= 0 && unixMs < MAX_TIME_MS)) return this.putEmpty()
     const ms = Math.floor(unixMs)
     const subMs = Math.min(999_999, Math.round((unixMs - ms) * 1e6))
     const at = this.open(19)
@@ -49,10 +57,15 @@ export class Row {
     this.close(at + 19)
   }
 
-  /** Writes a cell holding a non-negative integer (exact up to 2^53). */
+  /**
+   * Writes a cell holding a non-negative integer. Only safe integers (up to 2^53 - 1) are
+   * exact as numbers, so anything else (negative, fractional, NaN, Infinity, larger) is an
+   * empty cell; 64-bit counters come from the kernel's bytes through `putBytes` instead.
+   */
   putUint(value: number): void {
+    if (!Number.isSafeInteger(value) || value < 0) return this.putEmpty()
     let digits = 1
-    for (let v = value; v >= 10; v = Math.floor(v / 10)) digits++
+    for (let bound = 10; digits < MAX_SAFE_DIGITS && value >= bound; bound *= 10) digits++
     const at = this.open(digits)
     writeDigits(this.line, at, digits, value)
     this.close(at + digits)
@@ -139,7 +152,7 @@ export class Row {
   }
 }
 
-/** Writes `value` as exactly `width` decimal digits (zero-padded) at `at`. */
+/** Writes `value` (a safe integer below 10^width) as exactly `width` digits, zero-padded, at `at`. */
 function writeDigits(target: Uint8Array, at: number, width: number, value: number): void {
   for (let i = at + width - 1; i >= at; i--) {
     const next = Math.floor(value / 10)

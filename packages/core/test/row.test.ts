@@ -30,6 +30,16 @@ describe('Row', () => {
     row.reset()
     row.putTime(1_700_000_000_005)
     expect(row.toString()).toBe('1700000000005000000')
+    row.reset()
+    row.putTime(9_999_999_999_999.999)
+    expect(row.toString()).toMatch(/^9999999999999\d{6}$/)
+  })
+
+  test('a time 19 digits cannot hold is an empty cell', () => {
+    const inputs = [-1, Number.NaN, Number.POSITIVE_INFINITY, 10_000_000_000_000]
+    const row = new Row(target, inputs.map(String))
+    for (const value of inputs) row.putTime(value)
+    expect(row.toString()).toBe(',,,')
   })
 
   test('zero and multi-digit integers', () => {
@@ -68,5 +78,24 @@ describe('Row', () => {
     expect(row.toString()).toBe(`${'7'.repeat(64)},${'8'.repeat(65)},y,`)
     expect([...row.starts]).toEqual([0, 65, 131, 133])
     expect([...row.ends]).toEqual([64, 130, 132, 133])
+  })
+})
+
+describe('Row.putUint', () => {
+  test('writes every safe non-negative integer exactly, up to 2^53 - 1', () => {
+    const row = new Row(target, ['a', 'b', 'c', 'd'])
+    row.putUint(9)
+    row.putUint(1_000_000_000_000)
+    row.putUint(Number.MAX_SAFE_INTEGER)
+    row.putUint(-0)
+    expect(row.toString()).toBe('9,1000000000000,9007199254740991,0')
+  })
+
+  test('anything it cannot write exactly is an empty cell, and it never hangs', () => {
+    const inputs = [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN, -1, 1.5, 2 ** 53, 1e308, Number.MIN_VALUE]
+    const row = new Row(target, inputs.map(String))
+    for (const value of inputs) row.putUint(value)
+    expect(row.cells).toBe(inputs.length)
+    expect(row.toString()).toBe(','.repeat(inputs.length - 1))
   })
 })

@@ -21,13 +21,14 @@ export interface FakeCgroupFs {
   /** The cgroup root inside `fs`. */
   readonly root: string
   /** Replaces a file's content (`path` relative to the root); open descriptors see the new bytes. */
-  write(path: string, content: string): void
+  write(path: string, content: string | Uint8Array): void
   /**
    * Removes a cgroup (`cgroupPath` relative to the root) from the root and from every v1
-   * controller folder. Like the kernel, reads of its files' open descriptors then fail
-   * with ENODEV.
+   * controller folder, or only from the controller folders named in `controllers` (`['memory']`:
+   * a v1 cgroup removed under one controller). Like the kernel, reads of its files' open
+   * descriptors then fail with ENODEV.
    */
-  remove(cgroupPath: string): void
+  remove(cgroupPath: string, controllers?: readonly string[]): void
 }
 
 /** fs methods passed through to memfs unchanged. */
@@ -102,8 +103,9 @@ export function createFakeCgroupFs(source: string | Readonly<Record<string, stri
       memory.mkdirSync(dirname(target), { recursive: true })
       memory.writeFileSync(target, content)
     },
-    remove(cgroupPath) {
-      const folders = [root, ...controllerFolders(memory, root)].map((folder) => join(folder, cgroupPath))
+    remove(cgroupPath, controllers) {
+      const mounts = controllers ? controllers.map((controller) => join(root, controller)) : [root, ...controllerFolders(memory, root)]
+      const folders = mounts.map((folder) => join(folder, cgroupPath))
       for (const folder of folders) {
         if (!memory.existsSync(folder)) continue
         const real = memory.realpathSync(folder) as string

@@ -1,0 +1,46 @@
+import { afterAll, expect, test } from 'bun:test'
+import * as fs from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type CgroupLocator, type Collector, memoryLogger, Row } from '@radvisor/core'
+import { cgroupFixturesDir } from '@radvisor/testing'
+import { createCollectorFactory } from '../src/index.ts'
+import { fakeClock, target } from './_support.ts'
+
+// The tick path allocates nothing: collectors over real files (fixture trees copied to disk,
+// read with node:fs as in production) must not grow the JS heap over thousands of ticks.
+// The heap's size follows allocation even when the garbage is collected meanwhile: a
+// 16-byte view per tick (`subarray`) grows it by megabytes here.
+
+const TICKS = 5000
+const copies: string[] = []
+afterAll(() => {
+  for (const copy of copies) fs.rmSync(copy, { recursive: true, force: true })
+})
+
+function collectorsOf(name: string): Collector[] {
+  const copy = fs.mkdtempSync(join(tmpdir(), `radvisor-alloc-${name}-`))
+  copies.push(copy)
+  fs.cpSync(join(cgroupFixturesDir, name, 'root'), copy, { recursive: true, verbatimSymlinks: true })
+  const specs = JSON.parse(fs.readFileSync(join(cgroupFixturesDir, name, 'targets.json'), 'utf8')) as { cgroup: CgroupLocator }[]
+  const factory = createCollectorFactory({ root: copy, fs, logger: memoryLogger(), clock: fakeClock(), mountinfo: '' })
+  return specs.map((spec) => factory.open(target(spec.cgroup))!)
+}
+
+test.each(['v1-cgroupfs-docker', 'v2-systemd'])('%s: thousands of ticks do not grow the JS heap', (name) => {
+  const collectors = collectorsOf(name)
+  const rows = collectors.map((collector) => new Row(target({ kind: 'path', path: '' }), collector.info.columns))
+  const tick = (): void => {
+    for (let i = 0; i < collectors.length; i++) {
+      rows[i]!.reset()
+      if (!collectors[i]!.collect(rows[i]!)) throw new Error(`no row: ${collectors[i]!.error}`)
+    }
+  }
+  for (let i = 0; i < TICKS; i++) tick()
+  Bun.gc(true)
+  const before = process.memoryUsage().heapTotal
+  for (let i = 0; i < TICKS; i++) tick()
+  const grown = process.memoryUsage().heapTotal - before
+  for (const collector of collectors) collector.close()
+  expect(grown).toBeLessThan(64 * 1024)
+})
