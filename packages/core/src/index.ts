@@ -2,6 +2,7 @@ export { type Clock, systemClock, systemTimer, type Timer, unixNanos } from './c
 export { describeError, type ErrorCode, ExitCode, RadvisorError } from './errors.ts'
 export type { FileSystem } from './fs.ts'
 export { LatenessHistogram } from './histogram.ts'
+export { bodyMessage } from './http.ts'
 export { type ColorMode, formatError, type LogOutput, Logger, memoryLogger, type Verbosity } from './logger.ts'
 export { parseDuration, parseSize, resolveOptions } from './options.ts'
 export {
@@ -21,8 +22,10 @@ export {
   type SinkDefinition,
 } from './plugins.ts'
 export { type PoolDiff, TargetPool } from './pool.ts'
+export { excerpt, printable } from './printable.ts'
 export { Row } from './row.ts'
 export { type RunnerOptions, Runner, type RunSummary } from './runner.ts'
 export { Scheduler, type SchedulerOptions, type TickStats } from './scheduler.ts'
+export { type Backoff, type LineResult, ReconnectingStream, type ReconnectingStreamOptions, type StreamSource } from './stream.ts'
 export type { CgroupLocator, CollectionEvent, CollectorInfo, ColumnTypes, LogHeader, QosClass, Target } from './types.ts'
 export { ManualClock } from './testing.ts'
