@@ -2,21 +2,20 @@
 // manual clock: each test counts the lines printed and the reconnections made over a fixed time.
 import { afterEach, beforeEach, expect, test } from 'bun:test'
 import { type Backoff, ManualClock } from '@radvisor/core'
-import { MockDockerEngine } from '@radvisor/testing'
+import { MockDockerEngine, type RecordingLogger, recordingLogger, runRetries } from '@radvisor/testing'
 import { parseDockerHost } from '../src/_address.ts'
 import { createDockerProvider } from '../src/provider.ts'
-import { runRetries, watchLogger } from './_watch-logger.ts'
 
 let engine: MockDockerEngine
 let clock: ManualClock
-let logger: ReturnType<typeof watchLogger>
+let logger: RecordingLogger
 let polls: number
 let stopProvider: (() => Promise<void>) | null
 
 beforeEach(() => {
   engine = MockDockerEngine.start()
   clock = new ManualClock()
-  logger = watchLogger(clock)
+  logger = recordingLogger(clock)
   polls = 0
   stopProvider = null
 })

@@ -1,8 +1,7 @@
 import { afterEach, expect, test } from 'bun:test'
 import { ManualClock, type PluginContext, resolveOptions } from '@radvisor/core'
-import { MockDockerEngine } from '@radvisor/testing'
+import { MockDockerEngine, recordingLogger } from '@radvisor/testing'
 import dockerProvider from '../src/index.ts'
-import { watchLogger } from './_watch-logger.ts'
 
 let engine: MockDockerEngine | null = null
 afterEach(() => engine?.close())
@@ -10,7 +9,7 @@ afterEach(() => engine?.close())
 function context(): PluginContext {
   const clock = new ManualClock()
   return {
-    logger: watchLogger(),
+    logger: recordingLogger(),
     clock,
     fs: {} as PluginContext['fs'],
     settings: { version: 'test', intervalMs: 50, directory: '.', bufferBytes: 1024, flushLog: null, flushEveryMs: null },

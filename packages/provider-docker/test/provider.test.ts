@@ -1,18 +1,17 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { ManualClock, RadvisorError } from '@radvisor/core'
-import { MockDockerEngine } from '@radvisor/testing'
+import { MockDockerEngine, type RecordingLogger, recordingLogger } from '@radvisor/testing'
 import { parseDockerHost } from '../src/_address.ts'
 import { createDockerProvider } from '../src/provider.ts'
-import { watchLogger } from './_watch-logger.ts'
 
 let engine: MockDockerEngine
 let clock: ManualClock
-let logger: ReturnType<typeof watchLogger>
+let logger: RecordingLogger
 
 beforeEach(() => {
   engine = MockDockerEngine.start()
   clock = new ManualClock()
-  logger = watchLogger()
+  logger = recordingLogger()
 })
 
 afterEach(() => engine.close())

@@ -12,6 +12,7 @@ export {
   type MockTls,
   type TestCertificates,
 } from './kubernetes/index.ts'
+export { type RecordingLogger, recordingLogger, runRetries } from './recording-logger.ts'
 export { type ContractSample, type SinkContractOptions, testSink } from './sink-contract.ts'
 export { ManualClock } from '@radvisor/core'
 export { radvisorErrorOf } from './errors.ts'

@@ -185,7 +185,7 @@ export class MockKubernetesApi {
   }
 
   /**
-   * Cuts every watch stream (open now or opened later) once it has sent `count` events, as
+   * Ends every watch stream (open now or opened later) once it has sent `count` events, as
    * a flaky proxy would; null stops doing so.
    */
   dropWatchesAfter(count: number | null): void {
@@ -383,8 +383,7 @@ export class MockKubernetesApi {
     watcher.sent++
     if (this.dropAfter !== null && watcher.sent >= this.dropAfter) {
       this.watchers.delete(watcher)
-      // Let the event reach the client before the connection goes.
-      watcher.response.socket?.end()
+      watcher.response.end()
     }
   }
 

@@ -1,17 +1,25 @@
 import { Logger, type ManualClock } from '@radvisor/core'
 
-/**
- * A verbose logger that keeps its lines and lets a test wait for one to appear. `lines`
- * holds what a user sees at normal verbosity, `details` the lines only `-v` shows, `all` both in order.
- */
-export function watchLogger(clock?: ManualClock): Logger & {
+/** A logger that keeps what it prints; see `recordingLogger`. */
+export type RecordingLogger = Logger & {
+  /** What a user sees at normal verbosity. */
   lines: string[]
+  /** The lines only `-v` shows. */
   details: string[]
+  /** Both, in order. */
   all: string[]
   /** The clock's time at which each line of `all` was written (with a clock). */
   times: number[]
+  /** Resolves with the first line matching `pattern` from index `from` of `all` on, waiting for it if need be. */
   waitFor(pattern: RegExp, from?: number): Promise<string>
-} {
+}
+
+/**
+ * A verbose, colourless logger that keeps its lines apart by level, notes when each was
+ * written on `clock`, and lets a test wait for one to appear: for counting what a plugin
+ * prints under a fault.
+ */
+export function recordingLogger(clock?: ManualClock): RecordingLogger {
   const lines: string[] = []
   const details: string[] = []
   const all: string[] = []
@@ -45,7 +53,6 @@ export function watchLogger(clock?: ManualClock): Logger & {
     details,
     all,
     times,
-    /** Resolves with the first line matching `pattern` from index `from` of `all` on, waiting for it if need be. */
     waitFor(pattern: RegExp, from = 0): Promise<string> {
       const seen = all.slice(from).find((line) => pattern.test(line))
       if (seen) return Promise.resolve(seen)
@@ -55,12 +62,12 @@ export function watchLogger(clock?: ManualClock): Logger & {
 }
 
 /**
- * Lets a reconnecting stream fail over and over until `durationMs` of manual time have
- * passed: advances the clock to each reconnection that the latest `Retrying … in <n>ms`
+ * Lets a `ReconnectingStream` (a provider's push) fail over and over until `durationMs` of
+ * manual time have passed: advances the clock to each reconnection that the latest `Retrying … in <n>ms`
  * detail announced, waiting for the next one after it. Returns the delays announced, in order.
  * (The logger must have been given the clock.)
  */
-export async function runRetries(logger: ReturnType<typeof watchLogger>, clock: ManualClock, durationMs: number): Promise<number[]> {
+export async function runRetries(logger: RecordingLogger, clock: ManualClock, durationMs: number): Promise<number[]> {
   const retrying = /^ *Retrying .*? in (\d+)ms \(/
   const end = clock.monotonic() + durationMs
   const delays: number[] = []
