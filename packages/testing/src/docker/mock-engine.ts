@@ -191,9 +191,9 @@ export class MockDockerEngine {
     this.generated = count
   }
 
-  /** The id of the generated container number `index`. */
+  /** The id of the generated container number `index`: 64 hex digits, distinct for each index. */
   static generatedId(index: number): string {
-    return index.toString(16).padStart(64, 'e')
+    return `${'e'.repeat(56)}${index.toString(16).padStart(8, '0')}`
   }
 
   /** Resolves when the next request to `path` (without query) arrives. */
