@@ -1,5 +1,5 @@
 #!/usr/bin/env bun
-import { ExitCode, formatError, printable, RadvisorError } from '@radvisor/core'
+import { ExitCode, formatError, RadvisorError } from '@radvisor/core'
 import { type CommandDef, runCommand } from 'citty'
 import { main } from './main.ts'
 import { isModulePath } from './_plugins.ts'
@@ -22,7 +22,7 @@ async function cli(rawArgs: string[]): Promise<void> {
   try {
     await runCommand(main, { rawArgs })
   } catch (error) {
-    process.stderr.write(`${printable(formatError(translate(error, rawArgs)))}\n`)
+    process.stderr.write(`${formatError(translate(error, rawArgs))}\n`)
     process.exitCode = error instanceof RadvisorError ? error.exitCode : isUsageError(error) ? ExitCode.usage : ExitCode.failure
   }
 }

@@ -64,7 +64,7 @@ export class Logger {
 
   /** Errors are shown even with -q. */
   error(error: unknown): void {
-    this.output.write(`${this.paint('red', 'error')}: ${printable(formatError(error), MESSAGE_LIMIT)}\n`)
+    this.output.write(`${this.paint('red', 'error')}: ${formatError(error)}\n`)
   }
 
   /**
@@ -108,10 +108,9 @@ export class Logger {
   }
 }
 
-/** `[radvisor] [plugin] message` for radvisor's errors, `[radvisor] message` otherwise. */
+/** `[radvisor] [plugin] message` for radvisor's errors, `[radvisor] message` otherwise; one printable line. */
 export function formatError(error: unknown): string {
-  if (error instanceof RadvisorError) return error.toString()
-  return `[radvisor] ${describeError(error)}`
+  return printable(error instanceof RadvisorError ? error.toString() : `[radvisor] ${describeError(error)}`, MESSAGE_LIMIT)
 }
 
 function storedKey(key: string): string {

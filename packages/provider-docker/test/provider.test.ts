@@ -173,6 +173,14 @@ describe('poll', () => {
     expect(warning).toContain('more characters)')
   })
 
+  test('a list of 20,000 containers is taken whole, without a line printed', async () => {
+    engine.generateContainers(20_000)
+    const targets = await provider().poll()
+    expect(targets).toHaveLength(20_000)
+    expect(targets[19_999]!.id).toBe(MockDockerEngine.generatedId(19_999))
+    expect(logger.all).toEqual([])
+  })
+
   test('a hanging engine times out on the injected timer', async () => {
     const docker = provider()
     engine.failNext('/containers/json', 'hang')
