@@ -12,16 +12,16 @@ export class CgroupFiles {
   error: Error | null = null
   /** The files that were present at open, in opening (and reading) order. */
   private readonly files: StatFile[] = []
-  private readonly reportLine: (message: string) => void
+  private readonly reportLine: (message: string, expected?: boolean) => void
   private readonly removedFolders = new Set<string>()
 
   constructor(
     private readonly fs: FileSystem,
     /** The cgroup path as logs show it (`/` for the root cgroup). */
     private readonly cgroup: string,
-    onProblem: (message: string) => void,
+    onProblem: (message: string, expected?: boolean) => void,
   ) {
-    this.reportLine = (message) => onProblem(`cgroup ${cgroup}: ${message}`)
+    this.reportLine = (message, expected) => onProblem(`cgroup ${cgroup}: ${message}`, expected)
   }
 
   /** Whether any file could be opened. */
@@ -84,7 +84,8 @@ export class CgroupFiles {
       const folder = file.path!.slice(0, file.path!.lastIndexOf('/'))
       if (this.removedFolders.has(folder)) continue
       this.removedFolders.add(folder)
-      this.reportLine(`${folder} was removed (reading ${file.path} failed with ${file.goneCode}); its cells are left empty, the rest is still collected`)
+      // A container that exits loses its controllers' folders one by one: expected, not a warning.
+      this.reportLine(`${folder} was removed (reading ${file.path} failed with ${file.goneCode}); its cells are left empty, the rest is still collected`, true)
     }
   }
 }

@@ -28,7 +28,8 @@ export function createCollectorFactory(options: CollectorFactoryOptions): Collec
   const hierarchy = detectHierarchy(options)
   const bases = hierarchy.version === 'v2' ? [hierarchy.unified!] : probeFolders(hierarchy)
   let driver: CgroupDriver | null = null
-  const reportProblem = (message: string): void => logger.warn(message)
+  /** Unreadable values are warnings; a controller's folder removed (a container exiting) is verbose. */
+  const reportProblem = (message: string, expected = false): void => (expected ? logger.debug('Removed', message) : logger.warn(message))
 
   const under = (base: string, path: string): string => (path ? `${base}/${path}` : base)
   const exists = (path: string): boolean => bases.some((base) => fs.existsSync(under(base, path)))

@@ -81,7 +81,7 @@ export interface CgroupCollectorOptions {
    * is left empty; once per file), a file over 1 MiB, a v1 controller folder removed on its
    * own. Silent by default; the factory passes the logger's warnings.
    */
-  readonly onProblem?: (message: string) => void
+  readonly onProblem?: (message: string, expected?: boolean) => void
 }
 
 /** The most CPUs `cpu.usage.percpu` may list (Linux's largest NR_CPUS). */

@@ -116,6 +116,8 @@ export function optionArgs(specs: OptionSpecs, prefix = ''): ArgsDef {
     args[`${prefix}${key}`] = {
       type: spec.type === 'boolean' ? 'boolean' : 'string',
       description: spec.description + (spec.default !== undefined ? ` (default: ${spec.default})` : ''),
+      // Only help reads it: an option that is on by default is turned off with --no-<name>.
+      ...(spec.type === 'boolean' && spec.default === 'true' && { negativeDescription: `Turn --${prefix}${key} off` }),
     }
   }
   return args

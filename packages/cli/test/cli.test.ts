@@ -1,11 +1,22 @@
 import { afterAll, describe, expect, test } from 'bun:test'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { bin, counter, fixtures, radvisor } from './_cli.ts'
 
 const work = mkdtempSync(join(tmpdir(), 'radvisor-cli-'))
 afterAll(() => rmSync(work, { recursive: true, force: true }))
+
+/** `radvisor args` on a terminal of `columns` columns (through script(1)), or null where script is missing. */
+function onTerminal(args: string[], columns: number, env: Record<string, string> = {}): string | null {
+  if (Bun.spawnSync(['sh', '-c', 'command -v script']).exitCode !== 0) return null
+  const command = `stty cols ${columns} rows 50; exec ${[process.execPath, bin, ...args].map((arg) => `'${arg}'`).join(' ')}`
+  const result = Bun.spawnSync(['script', '-qec', command, '/dev/null'], { env: { ...process.env, NO_COLOR: undefined, ...env } })
+  return result.stdout.toString().replace(/\r/g, '')
+}
+
+const ANSI = /\x1b\[[0-9;]*m/g
+const README = readFileSync(resolve(import.meta.dir, '../../../README.md'), 'utf8')
 
 describe('radvisor CLI', () => {
   test('--version prints the version', () => {
@@ -42,6 +53,75 @@ describe('radvisor CLI', () => {
       expect(stdout).toContain(option)
     }
     for (const provider of ['cgroup', 'docker', 'kubernetes']) expect(stdout).toContain(provider)
+  })
+
+  test('a provider given without run: one line saying it is a provider of run, and the command to type', () => {
+    const { code, stdout, stderr } = radvisor(['cgroup', '--ticks', '1'])
+    expect(code).toBe(2)
+    expect(stdout).toBe('')
+    expect(stderr).toBe("[radvisor] [cli] 'cgroup' is a provider of the run command: try radvisor run cgroup --ticks 1\n")
+  })
+
+  test('an unknown command names the commands there are', () => {
+    const { code, stderr } = radvisor(['frobnicate'])
+    expect(code).toBe(2)
+    expect(stderr).toBe("[radvisor] [cli] unknown command 'frobnicate' (commands: run, report); see radvisor --help\n")
+  })
+
+  test('radvisor alone prints one usage screen: the commands and the options of run', () => {
+    const { code, stdout, stderr } = radvisor([])
+    expect(code).toBe(0)
+    expect(stderr).toBe('')
+    expect(stdout.match(/USAGE/g)).toHaveLength(1)
+    expect(stdout.match(/radvisor v\d/g)).toHaveLength(1)
+    for (const text of ['COMMANDS', 'run ', 'report ', 'OPTIONS OF radvisor run <provider>', '--interval']) expect(stdout).toContain(text)
+    expect(radvisor(['--help']).stdout).toBe(stdout)
+  })
+
+  test('help is plain when piped, coloured with --color always, and plain with --color never or NO_COLOR on a terminal', () => {
+    expect(radvisor(['run', 'cgroup', '--help'], {}).stdout).not.toMatch(ANSI)
+    expect(radvisor(['run', 'cgroup', '--help', '--color', 'always'], {}).stdout).toMatch(ANSI)
+    expect(radvisor(['--color=always', 'run', '--help'], {}).stdout).toMatch(ANSI)
+    const terminal = onTerminal(['run', 'cgroup', '--help'], 100)
+    if (terminal === null) {
+      console.warn('[cli.test] no script(1): the terminal cases of help colour are not checked')
+      return
+    }
+    expect(terminal).toMatch(ANSI)
+    expect(onTerminal(['run', 'cgroup', '--help', '--color', 'never'], 100)).not.toMatch(ANSI)
+    expect(onTerminal(['run', 'cgroup', '--help'], 100, { NO_COLOR: '1' })).not.toMatch(ANSI)
+  })
+
+  test.each([['run', 'cgroup'], ['run'], [], ['report']])('%p --help fits 80 columns when piped, with no trailing spaces', (...path) => {
+    const { stdout } = radvisor([...path, '--help'])
+    const lines = stdout.split('\n')
+    expect(Math.max(...lines.map((line) => line.length))).toBeLessThanOrEqual(80)
+    expect(lines.filter((line) => line !== line.trimEnd())).toEqual([])
+  })
+
+  test('run cgroup --help fits the terminal width', () => {
+    const wide = onTerminal(['run', 'cgroup', '--help', '--color', 'never'], 132)
+    const narrow = onTerminal(['run', 'cgroup', '--help', '--color', 'never'], 60)
+    if (wide === null || narrow === null) {
+      console.warn('[cli.test] no script(1): help on a terminal is not checked')
+      return
+    }
+    const widths = (text: string) => text.split('\n').map((line) => line.length)
+    expect(Math.max(...widths(wide))).toBeLessThanOrEqual(132)
+    expect(Math.max(...widths(wide))).toBeGreaterThan(100)
+    expect(Math.max(...widths(narrow))).toBeLessThanOrEqual(60)
+    expect(wide.split('\n').filter((line) => line !== line.trimEnd())).toEqual([])
+  })
+
+  test("the README's flags of each provider are the ones --help shows", () => {
+    for (const provider of ['cgroup', 'docker', 'kubernetes']) {
+      const row = README.split('\n').find((line) => line.startsWith(`| \`${provider}\` |`))!
+      const flags = [...row.matchAll(/`(--[a-z-]+)/g)].map((match) => match[1]!)
+      expect(flags.length).toBeGreaterThan(0)
+      const help = radvisor(['run', provider, '--help']).stdout
+      for (const flag of flags) expect(help).toMatch(new RegExp(`(^|[ ,])${flag}([=\\s]|$)`, 'm'))
+    }
+    expect(radvisor(['run', 'docker', '--help']).stdout).toContain('--no-docker-events')
   })
 
   const bad: [string, string[], RegExp][] = [

@@ -44,12 +44,16 @@ export class RadvisorError extends Error {
   }
 }
 
+/** Bun's advice on its network errors, which means nothing to a radvisor user. */
+const FETCH_HINT = / ?For more information, pass `verbose: true` in the second argument to fetch\(\)\.?/
+
 /** A short description of any thrown value, for messages. */
 export function describeError(error: unknown): string {
   if (error instanceof RadvisorError) return error.message
   if (error instanceof Error) {
     const code = (error as NodeJS.ErrnoException).code
-    return code && !error.message.includes(code) ? `${code}: ${error.message}` : error.message
+    const message = error.message.replace(FETCH_HINT, '')
+    return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message
   }
   return String(error)
 }

@@ -61,6 +61,8 @@ export interface StopOptions {
 
 /** Poll processing yields to the event loop after this long, so that ticks run on time. */
 const SLICE_MS = 4
+/** A target listed without a cgroup for less than this (or a poll interval) is not warned about. */
+const MIN_MISSING_MS = 1_000
 /** How many ids a warning about many targets names. */
 const FIRST_FEW = 3
 /** Invalid ids remembered so that each is warned about once; beyond this, repeats may warn again. */
@@ -94,8 +96,14 @@ export class Runner {
   private ticks = 0
   private lastFlush = 0
   private flushing: Promise<void> | null = null
-  /** Ids found without a cgroup at the previous poll: listed twice without one is worth a warning. */
-  private missingBefore = new Set<string>()
+  /** Since when (monotonic ms) each target listed without a cgroup has been so, while it stays so. */
+  private missingSince = new Map<string, number>()
+  /**
+   * Ids of targets whose cgroup disappeared (their container ended), kept while the provider
+   * still lists them: a list can name a container for a moment after it exited, and that is
+   * no missing cgroup to warn about.
+   */
+  private ended = new Set<string>()
   private readonly warnedIds = new Set<string>()
 
   constructor(private readonly options: RunnerOptions) {
@@ -191,6 +199,7 @@ export class Runner {
     this.outages.recover('poll', provider.name, () => logger.status('Recovered', `polling ${provider.name} works again`))
     if (this.stopped) return
     const targets = this.validTargets(listed)
+    if (this.ended.size > 0) this.ended = new Set(targets.filter((target) => this.ended.has(target.id)).map((target) => target.id))
     for (const entry of this.active.values()) {
       if (entry.failed) {
         await this.stopTarget(entry, false)
@@ -250,15 +259,19 @@ export class Runner {
   }
 
   /**
-   * Targets listed without a cgroup. Once is normal (a container that exits races the poll,
-   * one starting has no cgroup for a moment): verbose. Listed twice without one is an outage
-   * worth a warning: one line for all of them, one when it ends.
+   * Targets listed without a cgroup. For a moment that is normal (a container that exits races
+   * the poll, and the engine lists it for a moment after; one starting has no cgroup yet):
+   * verbose. Still so a whole poll interval later, it is an outage worth a warning: one line
+   * for all of them, one when it ends.
    */
   private reportMissing(missing: Target[]): void {
-    const { logger, collectors, provider } = this.options
-    const before = this.missingBefore
-    this.missingBefore = new Set(missing.map((target) => target.id))
-    const persistent = before.size === 0 ? [] : missing.filter((target) => before.has(target.id))
+    const { logger, collectors, provider, pollMs } = this.options
+    const now = this.clock.monotonic()
+    const before = this.missingSince
+    this.missingSince = new Map(missing.map((target) => [target.id, before.get(target.id) ?? now]))
+    const persistent = missing.filter(
+      (target) => now - this.missingSince.get(target.id)! >= Math.max(pollMs, MIN_MISSING_MS) && !this.ended.has(target.id),
+    )
     if (missing.length > 0) logger.debug('Waiting', `for the cgroups of ${describeTargets(missing)}`)
     if (persistent.length === 0) {
       this.outages.recover('missing', provider.name, () => logger.status('Found', `the cgroups of every target ${provider.name} lists`))
@@ -370,6 +383,7 @@ export class Runner {
         entry.failed = true
         if (final) return
         if (error instanceof RadvisorError && error.code === 'E_GONE') {
+          this.ended.add(entry.target.id)
           this.options.logger.debug('Ended', `collection of ${entry.target.name}: ${error.message}`)
         } else this.report(`collect:${entry.target.id}`, error, `collection of ${entry.target.name} stopped`)
       }

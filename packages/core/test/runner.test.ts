@@ -221,10 +221,12 @@ describe('Runner', () => {
   })
 
   test('a target whose cgroup is missing is warned about once and retried on each poll', async () => {
-    const { provider, collectors, sinks, logger, runner } = setup()
+    const { clock, provider, collectors, sinks, logger, runner } = setup()
     provider.targets = [target('a')]
     collectors.missing.add('a')
     await runner.start()
+    clock.advance(1000)
+    await settle()
     await runner.poll()
     await runner.poll()
     expect(logger.lines.filter((l) => l.includes('/fake/a'))).toHaveLength(1)
@@ -358,15 +360,17 @@ describe('Runner', () => {
     expect(runner.targets).toEqual(['a'])
   })
 
-  test('a target listed once without a cgroup is verbose only; listed again without one, one warning for all, one line when they appear', async () => {
-    const { provider, collectors, logger, runner } = setup()
+  test('a target listed without a cgroup for a moment is verbose only; still so a poll interval later, one warning for all, one line when they appear', async () => {
+    const { clock, provider, collectors, logger, runner } = setup()
     const ids = Array.from({ length: 500 }, (_, i) => `c${i}`)
     provider.targets = ids.map(target)
     for (const id of ids) collectors.missing.add(id)
     await runner.start()
+    await runner.poll() // an event right after: still a moment
     expect(logger.lines.filter((l) => l.includes('Warning'))).toEqual([])
-    expect(logger.lines.filter((l) => l.includes('Waiting'))).toEqual([expect.stringContaining('500 targets (first: name-c0, name-c1, name-c2, …)')])
-    await runner.poll()
+    expect(logger.lines.filter((l) => l.includes('Waiting'))[0]).toContain('500 targets (first: name-c0, name-c1, name-c2, …)')
+    clock.advance(1000)
+    await settle()
     await runner.poll()
     const warnings = logger.lines.filter((l) => l.includes('Warning'))
     expect(warnings).toEqual([
@@ -390,6 +394,24 @@ describe('Runner', () => {
     clock.advance(50)
     expect(logger.lines.filter((l) => l.includes('Warning'))).toEqual([])
     expect(logger.lines.filter((l) => l.includes('Ended') && l.includes('cgroup a is gone'))).toHaveLength(1)
+  })
+
+  test('a container that ended but is still listed for a while is not a missing cgroup', async () => {
+    const { clock, provider, collectors, logger, runner } = setup()
+    provider.targets = [target('a')]
+    await runner.start()
+    const collector = collectors.opened.get('a')!
+    collector.collect = () => {
+      collector.error = new RadvisorError('cgroup', 'E_GONE', 'cgroup a is gone')
+      return false
+    }
+    clock.advance(50)
+    collectors.missing.add('a') // its cgroup is gone, yet the engine still lists it
+    for (let i = 0; i < 3; i++) {
+      clock.advance(1000)
+      await settle()
+    }
+    expect(logger.lines.filter((l) => l.includes('Warning'))).toEqual([])
   })
 
   test('stop without a final sample writes exactly the rows of the ticks run', async () => {

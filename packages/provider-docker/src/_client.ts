@@ -1,4 +1,4 @@
-import { RadvisorError, type Timer } from '@radvisor/core'
+import { bodyMessage, describeError, excerpt, RadvisorError, type Timer } from '@radvisor/core'
 import type { DockerAddress } from './_address.ts'
 
 export interface DockerClientOptions {
@@ -38,13 +38,13 @@ export class DockerClient {
   }
 
   /**
-   * Opens a streaming `GET path` (the event stream) and yields its non-empty lines until
+   * Opens a streaming `GET path` (the event stream) and returns its body, which runs until
    * the engine ends it or `signal` aborts. The timeout covers only the headers.
    */
-  async lines(path: string, signal: AbortSignal): Promise<AsyncIterable<string>> {
+  async stream(path: string, signal: AbortSignal): Promise<ReadableStream<Uint8Array>> {
     const body = await this.exchange(path, async (response) => response.body, signal)
     if (!body) throw this.error('E_PROTOCOL', path, 'answered without a body')
-    return splitLines(body)
+    return body
   }
 
   private async exchange<T>(path: string, read: (response: Response) => Promise<T>, signal?: AbortSignal): Promise<T> {
@@ -60,7 +60,10 @@ export class DockerClient {
         signal: signal ? AbortSignal.any([deadline.signal, signal]) : deadline.signal,
         ...(address.socketPath ? { unix: address.socketPath } : {}),
       })
-      if (!response.ok) throw this.error('E_PROTOCOL', path, `answered ${response.status}: ${await errorMessage(response)}`)
+      if (!response.ok) {
+        const text = await response.text().catch(() => '')
+        throw this.error('E_PROTOCOL', path, `answered ${response.status}: ${bodyMessage(text) || response.statusText}`)
+      }
       return await read(response)
     } catch (error) {
       if (error instanceof RadvisorError) throw error
@@ -76,18 +79,6 @@ export class DockerClient {
   }
 }
 
-/** The engine's `{"message": ...}` error body, or the start of whatever it sent. */
-async function errorMessage(response: Response): Promise<string> {
-  const text = await response.text().catch(() => '')
-  try {
-    const message = (JSON.parse(text) as { message?: unknown }).message
-    if (typeof message === 'string') return message
-  } catch {
-    // Not the engine's JSON error shape: show the text itself.
-  }
-  return excerpt(text) || response.statusText
-}
-
 /** A readable reason for a failed connection; Bun's own texts are vague for sockets. */
 function networkReason(error: unknown, address: DockerAddress): string {
   const code = (error as { code?: unknown } | null)?.code
@@ -95,27 +86,5 @@ function networkReason(error: unknown, address: DockerAddress): string {
   if (code === 'ENOENT') return `no socket at ${where}`
   if (code === 'EACCES' || code === 'EPERM') return `permission denied on ${where}`
   if (code === 'ECONNREFUSED') return `connection refused by ${where}`
-  const message = error instanceof Error ? error.message : String(error)
-  return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message
-}
-
-function excerpt(text: string): string {
-  const line = text.trim().replace(/\s+/g, ' ')
-  return line.length > 80 ? `${line.slice(0, 80)}...` : line
-}
-
-async function* splitLines(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const reader = body.getReader()
-  const decoder = new TextDecoder()
-  let pending = ''
-  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
-    pending += decoder.decode(chunk.value, { stream: true })
-    for (let newline = pending.indexOf('\n'); newline >= 0; newline = pending.indexOf('\n')) {
-      const line = pending.slice(0, newline).trim()
-      pending = pending.slice(newline + 1)
-      if (line) yield line
-    }
-  }
-  const last = (pending + decoder.decode()).trim()
-  if (last) yield last
+  return describeError(error)
 }

@@ -1,75 +1,56 @@
-import { describeError, type Logger, type Timer } from '@radvisor/core'
+import { type Backoff, type Clock, excerpt, type LineResult, type Logger, ReconnectingStream, type Timer } from '@radvisor/core'
 import type { DockerClient } from './_client.ts'
 
 /** The container events that change what runs: a poll follows each. */
 const EVENTS_PATH = `/events?filters=${encodeURIComponent(JSON.stringify({ type: ['container'], event: ['start', 'die', 'destroy'] }))}`
 
-export interface Backoff {
-  /** Wait before the first reconnection; doubles after each failed attempt. */
-  readonly initialMs: number
-  readonly maxMs: number
+export interface EventFollowerOptions {
+  readonly client: DockerClient
+  readonly logger: Logger
+  readonly clock: Clock
+  readonly timer: Timer
+  readonly backoff: Backoff
 }
 
 /**
- * Follows the engine's event stream and calls `onChange` for every container event.
- * When the stream breaks it reports that once, reconnects with exponential backoff, and
- * calls `onChange` after reconnecting, since events may have been missed meanwhile.
+ * Follows the engine's event stream and calls `onChange` for every container event, and
+ * after every reconnection, since events may have been missed meanwhile. Reconnection,
+ * backoff and the outage report are core's `ReconnectingStream`.
  */
 export class EventFollower {
-  private readonly abort = new AbortController()
-  private sleeping: { handle: unknown; wake: () => void } | null = null
-  private running: Promise<void> | null = null
+  private stream: ReconnectingStream | null = null
 
-  constructor(
-    private readonly client: DockerClient,
-    private readonly logger: Logger,
-    private readonly timer: Timer,
-    private readonly backoff: Backoff,
-  ) {}
+  constructor(private readonly options: EventFollowerOptions) {}
 
   start(onChange: () => void): void {
-    this.running ??= this.follow(onChange)
+    if (this.stream) return
+    const { client, logger, clock, timer, backoff } = this.options
+    let opened = false
+    this.stream = new ReconnectingStream({
+      subject: `event stream of the Docker engine at ${client.address}`,
+      logger,
+      clock,
+      timer,
+      backoff,
+      source: {
+        open: async (signal) => {
+          const body = await client.stream(EVENTS_PATH, signal)
+          if (opened) onChange()
+          opened = true
+          return body
+        },
+        line: (line) => this.onLine(line, onChange),
+      },
+    })
+    this.stream.start()
   }
 
   /** Stops following: aborts the stream or the wait before reconnecting. */
   async close(): Promise<void> {
-    this.abort.abort()
-    if (this.sleeping) {
-      this.timer.clearTimeout(this.sleeping.handle)
-      this.sleeping.wake()
-    }
-    await this.running
+    await this.stream?.stop()
   }
 
-  private async follow(onChange: () => void): Promise<void> {
-    const breakKey = `docker:events:${this.client.address}`
-    let delayMs = this.backoff.initialMs
-    let broken = false
-    while (!this.abort.signal.aborted) {
-      try {
-        const lines = await this.client.lines(EVENTS_PATH, this.abort.signal)
-        if (broken) {
-          broken = false
-          this.logger.forget(breakKey)
-          this.logger.status('Reconnected', `to the event stream of the Docker engine at ${this.client.address}`)
-          onChange()
-        }
-        delayMs = this.backoff.initialMs
-        for await (const line of lines) this.onLine(line, onChange)
-        if (this.abort.signal.aborted) return
-        this.reportBreak(breakKey, 'the engine ended it')
-      } catch (error) {
-        if (this.abort.signal.aborted) return
-        this.reportBreak(breakKey, describeError(error))
-      }
-      broken = true
-      this.logger.debug('Reconnecting', `to the Docker event stream in ${delayMs}ms`)
-      await this.sleep(delayMs)
-      delayMs = Math.min(delayMs * 2, this.backoff.maxMs)
-    }
-  }
-
-  private onLine(line: string, onChange: () => void): void {
+  private onLine(line: string, onChange: () => void): LineResult {
     let event: unknown
     try {
       event = JSON.parse(line)
@@ -78,28 +59,12 @@ export class EventFollower {
     }
     if (typeof event === 'object' && event !== null && !Array.isArray(event)) {
       onChange()
-      return
+      return 'event'
     }
-    this.logger.once(`docker:event-line:${this.client.address}`, () =>
-      this.logger.warn(`skipped an event from the Docker engine at ${this.client.address} that is not a JSON object: ${line.slice(0, 80)}`),
+    const { logger, client } = this.options
+    logger.once(`docker:event-line:${client.address}`, () =>
+      logger.warn(`skipped an event from the Docker engine at ${client.address} that is not a JSON object: ${excerpt(line)}`),
     )
-  }
-
-  private reportBreak(key: string, reason: string): void {
-    this.logger.once(key, () =>
-      this.logger.warn(
-        `event stream of the Docker engine at ${this.client.address} broke (${reason}); reconnecting with backoff, polling continues meanwhile`,
-      ),
-    )
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = () => {
-        this.sleeping = null
-        resolve()
-      }
-      this.sleeping = { handle: this.timer.setTimeout(wake, ms), wake }
-    })
+    return 'ignored'
   }
 }

@@ -1,4 +1,4 @@
-import { RadvisorError, type Target } from '@radvisor/core'
+import { excerpt, printable, RadvisorError, type Target } from '@radvisor/core'
 
 /** The summary keys written as `Metadata` in log headers, in radvisor's order. */
 const METADATA_KEYS = [
@@ -24,13 +24,14 @@ const CONTAINER_ID = /^[0-9a-f]{64}$/
  */
 export function containerTarget(summary: unknown, polledAt: bigint): Target {
   if (typeof summary !== 'object' || summary === null || Array.isArray(summary)) {
-    throw new RadvisorError('provider-docker', 'E_PROTOCOL', `skipped a container summary that is not an object: ${JSON.stringify(summary)}`)
+    throw new RadvisorError('provider-docker', 'E_PROTOCOL', `skipped a container summary that is not an object: ${excerpt(String(JSON.stringify(summary)))}`)
   }
   const fields = summary as Record<string, unknown>
   const id = fields.Id
   if (typeof id !== 'string' || !CONTAINER_ID.test(id)) {
-    const names = Array.isArray(fields.Names) ? ` (Names ${fields.Names.join(', ')})` : ''
-    throw new RadvisorError('provider-docker', 'E_PROTOCOL', `skipped a container without a 64-hex Id${names}: Id is ${JSON.stringify(id ?? null)}`)
+    const names = Array.isArray(fields.Names) ? ` (Names ${printable(fields.Names.join(', '), 80)})` : ''
+    const shown = printable(String(JSON.stringify(id ?? null)), 80)
+    throw new RadvisorError('provider-docker', 'E_PROTOCOL', `skipped a container without a 64-hex Id${names}: Id is ${shown}`)
   }
   const metadata: Record<string, unknown> = {}
   for (const key of METADATA_KEYS) metadata[key] = fields[key] ?? null

@@ -3,7 +3,7 @@ import { DEFAULT_DOCKER_HOST, resolveDockerHost } from './_address.ts'
 import { createDockerProvider } from './provider.ts'
 
 export { type DockerAddress, parseDockerHost, resolveDockerHost } from './_address.ts'
-export type { Backoff } from './_events.ts'
+export type { Backoff } from '@radvisor/core'
 export { createDockerProvider, type DockerProviderOptions } from './provider.ts'
 
 /** `radvisor run docker`: every running container of the local Docker engine. */

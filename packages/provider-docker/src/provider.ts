@@ -1,6 +1,8 @@
 import {
+  type Backoff,
   type Clock,
   describeError,
+  excerpt,
   type Logger,
   type Provider,
   RadvisorError,
@@ -11,7 +13,7 @@ import {
 } from '@radvisor/core'
 import type { DockerAddress } from './_address.ts'
 import { DockerClient } from './_client.ts'
-import { type Backoff, EventFollower } from './_events.ts'
+import { EventFollower } from './_events.ts'
 import { containerTarget } from './_targets.ts'
 
 export interface DockerProviderOptions {
@@ -26,6 +28,8 @@ export interface DockerProviderOptions {
   readonly timer?: Timer
   /** Reconnection delays of the event stream; default 250 ms doubling up to 10 s. */
   readonly backoff?: Backoff
+  /** The user radvisor runs as (default: `process.getuid()`): root needs no advice to become root. */
+  readonly uid?: number
 }
 
 /**
@@ -52,13 +56,12 @@ class DockerProvider implements Provider {
     try {
       await this.client.ping()
     } catch (error) {
-      throw new RadvisorError(
-        'provider-docker',
-        'E_CONNECT',
-        `cannot reach the Docker engine: ${oneLine(describeError(error))}; ` +
-          'run radvisor as root (or a member of the docker group), or set DOCKER_HOST or --docker-host to the engine\'s address',
-        { cause: error },
-      )
+      const uid = this.options.uid ?? process.getuid?.()
+      const advice =
+        uid === 0
+          ? 'check that the engine runs, or set DOCKER_HOST or --docker-host to its address'
+          : 'run radvisor as root (or a member of the docker group), or set DOCKER_HOST or --docker-host to the engine\'s address'
+      throw new RadvisorError('provider-docker', 'E_CONNECT', `cannot reach the Docker engine: ${describeError(error)}; ${advice}`, { cause: error })
     }
   }
 
@@ -68,7 +71,7 @@ class DockerProvider implements Provider {
       throw new RadvisorError(
         'provider-docker',
         'E_PROTOCOL',
-        `GET /containers/json at ${this.client.address} answered ${typeof list === 'object' ? 'an object' : typeof list} instead of a list`,
+        `GET /containers/json at ${this.client.address} answered something that is not a container list: ${excerpt(JSON.stringify(list))}`,
       )
     }
     const { logger, clock } = this.options
@@ -87,15 +90,12 @@ class DockerProvider implements Provider {
 
   watch(onChange: () => void): void {
     if (!this.options.events) return
-    this.follower ??= new EventFollower(this.client, this.options.logger, this.timer, this.options.backoff ?? { initialMs: 250, maxMs: 10_000 })
+    const { logger, clock, backoff } = this.options
+    this.follower ??= new EventFollower({ client: this.client, logger, clock, timer: this.timer, backoff: backoff ?? { initialMs: 250, maxMs: 10_000 } })
     this.follower.start(onChange)
   }
 
   async close(): Promise<void> {
     await this.follower?.close()
   }
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim()
 }

@@ -1,14 +1,13 @@
 import { afterEach, expect, test } from 'bun:test'
 import { type PluginContext, resolveOptions } from '@radvisor/core'
-import { MockDockerEngine, testPluginContext } from '@radvisor/testing'
+import { MockDockerEngine, recordingLogger, testPluginContext } from '@radvisor/testing'
 import dockerProvider from '../src/index.ts'
-import { watchLogger } from './_watch-logger.ts'
 
 let engine: MockDockerEngine | null = null
 afterEach(() => engine?.close())
 
 function context(): PluginContext {
-  return testPluginContext({ logger: watchLogger() })
+  return testPluginContext({ logger: recordingLogger() })
 }
 
 test('is the docker provider, with its flags and their defaults', () => {

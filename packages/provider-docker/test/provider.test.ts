@@ -1,23 +1,22 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { ManualClock, RadvisorError } from '@radvisor/core'
-import { MockDockerEngine } from '@radvisor/testing'
+import { MockDockerEngine, type RecordingLogger, recordingLogger } from '@radvisor/testing'
 import { parseDockerHost } from '../src/_address.ts'
 import { createDockerProvider } from '../src/provider.ts'
-import { watchLogger } from './_watch-logger.ts'
 
 let engine: MockDockerEngine
 let clock: ManualClock
-let logger: ReturnType<typeof watchLogger>
+let logger: RecordingLogger
 
 beforeEach(() => {
   engine = MockDockerEngine.start()
   clock = new ManualClock()
-  logger = watchLogger()
+  logger = recordingLogger()
 })
 
 afterEach(() => engine.close())
 
-function provider(options: { address?: string; events?: boolean } = {}) {
+function provider(options: { address?: string; events?: boolean; uid?: number } = {}) {
   return createDockerProvider({
     address: parseDockerHost(options.address ?? engine.address)!,
     events: options.events ?? true,
@@ -26,6 +25,7 @@ function provider(options: { address?: string; events?: boolean } = {}) {
     clock,
     timer: clock,
     backoff: { initialMs: 100, maxMs: 400 },
+    uid: options.uid ?? 1000,
   })
 }
 
@@ -69,8 +69,14 @@ describe('init', () => {
     expect(error.message).not.toContain('\n')
     expect(error.message).toContain(address)
     expect(error.message).toContain(`no socket at ${engine.socketPath}.absent`)
-    expect(error.message).toMatch(/root/)
+    expect(error.message).toMatch(/run radvisor as root/)
     expect(error.message).toMatch(/DOCKER_HOST/)
+  })
+
+  test('does not tell root to become root', async () => {
+    const error = await rejection(provider({ address: `unix://${engine.socketPath}.absent`, uid: 0 }).init())
+    expect(error.message).not.toMatch(/root/)
+    expect(error.message).toEndWith('; check that the engine runs, or set DOCKER_HOST or --docker-host to its address')
   })
 
   test('fails the same way when the engine answers 500', async () => {
@@ -118,6 +124,61 @@ describe('poll', () => {
     const error = await rejection(docker.poll())
     expect(error.message).toBe(`GET /containers/json at ${engine.address} ${reason}`)
     expect(await docker.poll()).toHaveLength(1)
+  })
+
+  test('an HTML page from a proxy is shown shortened, on one line', async () => {
+    const docker = provider()
+    engine.failNext('/containers/json', 'html')
+    const error = await rejection(docker.poll())
+    expect(error.message).toBe(
+      `GET /containers/json at ${engine.address} answered 502: <html> <head><title>502 Bad Gateway</title>…(85 more characters)…/body> </html>`,
+    )
+  })
+
+  test('an error message with control characters arrives escaped', async () => {
+    const docker = provider()
+    engine.failNext('/containers/json', 'control-characters')
+    const error = await rejection(docker.poll())
+    expect(error.message).toEndWith('answered 500: engine\\0 failed\\nWarning: forged line \\x1b[31mred\\x1b[0m')
+  })
+
+  test('a JSON answer that is not a list says what it was', async () => {
+    // The mock engine always lists: a bare server answers what a wrong service would.
+    const raw = Bun.serve({ unix: `${engine.socketPath}.raw`, fetch: () => Response.json({ message: 'page not found', items: [] }) })
+    try {
+      const error = await rejection(provider({ address: `unix://${engine.socketPath}.raw` }).poll())
+      expect(error.message).toBe(
+        `GET /containers/json at unix://${engine.socketPath}.raw answered something that is not a container list: {"message":"page not found","items":[]}`,
+      )
+    } finally {
+      await raw.stop(true)
+    }
+  })
+
+  test('a slow answer within the timeout is waited for', async () => {
+    engine.addContainer()
+    engine.failNext('/containers/json', { delayMs: 100 })
+    expect(await provider().poll()).toHaveLength(1)
+  })
+
+  test('hostile ids and names: a 10 KB id and control characters in a name give one short, escaped warning', async () => {
+    engine.addContainer({ id: 'f'.repeat(10_240), name: 'evil\nWarning: forged\u001b[2J\u0000' })
+    const docker = provider()
+    expect(await docker.poll()).toEqual([])
+    expect(logger.lines).toHaveLength(1)
+    const [warning] = logger.lines
+    expect(warning!.length).toBeLessThan(250)
+    expect(warning).not.toMatch(/[\u0000-\u001f]/)
+    expect(warning).toContain('Names /evil\\nWarning: forged\\x1b[2J\\0')
+    expect(warning).toContain('more characters)')
+  })
+
+  test('a list of 20,000 containers is taken whole, without a line printed', async () => {
+    engine.generateContainers(20_000)
+    const targets = await provider().poll()
+    expect(targets).toHaveLength(20_000)
+    expect(targets[19_999]!.id).toBe(MockDockerEngine.generatedId(19_999))
+    expect(logger.all).toEqual([])
   })
 
   test('a hanging engine times out on the injected timer', async () => {
@@ -168,84 +229,6 @@ describe('watch', () => {
     await docker.close()
     expect(seen.count).toBe(1)
     expect(logger.lines.filter((line) => line.includes('not a JSON object'))).toHaveLength(1)
-  })
-
-  test('reconnects after a break with growing backoff, reports the break once, and polls after reconnecting', async () => {
-    const docker = provider()
-    const seen = changes()
-    let subscribed = engine.nextRequest('/events')
-    docker.watch!(seen.onChange)
-    await subscribed
-
-    engine.failNext('/events', 'status-500')
-    engine.breakEvents()
-    await logger.waitFor(/Reconnecting to the Docker event stream in 100ms/)
-    expect(logger.lines.filter((line) => line.includes('Warning'))).toEqual([
-      `     Warning event stream of the Docker engine at ${engine.address} broke (the engine ended it); reconnecting with backoff, polling continues meanwhile`,
-    ])
-
-    subscribed = engine.nextRequest('/events')
-    clock.advance(100)
-    await subscribed
-    await logger.waitFor(/Reconnecting to the Docker event stream in 200ms/)
-    expect(logger.lines.filter((line) => line.includes('Warning'))).toHaveLength(1)
-
-    subscribed = engine.nextRequest('/events')
-    const reconnected = seen.next()
-    clock.advance(200)
-    await subscribed
-    await reconnected
-    expect(seen.count).toBe(1)
-    expect(await logger.waitFor(/Reconnected/)).toContain(engine.address)
-
-    const next = seen.next()
-    engine.startContainer()
-    await next
-    expect(seen.count).toBe(2)
-    await docker.close()
-  })
-
-  test('backoff stops growing at its maximum and resets after a good connection', async () => {
-    const docker = provider()
-    engine.failNext('/events', 'status-500', 4)
-    const failed = logger.waitFor(/Reconnecting/)
-    docker.watch!(() => {})
-    expect(await failed).toContain('in 100ms')
-    for (const [delay, next] of [
-      [100, 200],
-      [200, 400],
-      [400, 400],
-    ]) {
-      const retried = logger.waitFor(/Reconnecting/, logger.lines.length)
-      clock.advance(delay!)
-      expect(await retried).toContain(`in ${next}ms`)
-    }
-    const subscribed = engine.nextRequest('/events')
-    clock.advance(400)
-    await subscribed
-    const broken = logger.waitFor(/Reconnecting/, logger.lines.length)
-    engine.breakEvents()
-    expect(await broken).toContain('in 100ms')
-    await docker.close()
-  })
-
-  test('close aborts an open stream and a pending reconnection', async () => {
-    const open = provider()
-    const subscribed = engine.nextRequest('/events')
-    open.watch!(() => {})
-    await subscribed
-    expect(engine.subscribers).toBe(1)
-    await open.close()
-
-    const waiting = provider()
-    engine.failNext('/events', 'status-500')
-    const failed = logger.waitFor(/Reconnecting/)
-    waiting.watch!(() => {})
-    await failed
-    expect(clock.pending).toBe(1)
-    await waiting.close()
-    expect(clock.pending).toBe(0)
-    expect(engine.requests.filter((path) => path.startsWith('/events'))).toHaveLength(2)
   })
 
   test('with events off, watch opens no stream', async () => {

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http'
 import { ApiException } from '@kubernetes/client-node'
-import { describeError, RadvisorError } from '@radvisor/core'
-import { NetworkError } from './_transport.ts'
+import { bodyMessage, describeError, RadvisorError } from '@radvisor/core'
+import { NetworkError, NotJsonAnswer } from './_transport.ts'
 
 const plugin = 'provider-kubernetes'
 
@@ -20,13 +20,18 @@ export function requestError(error: unknown, server: string, what: string): Radv
   if (error instanceof NetworkError) {
     return new RadvisorError(plugin, 'E_CONNECT', `cannot reach the Kubernetes API server at ${server} (${what}): ${error.message}`, { cause: error })
   }
+  if (error instanceof NotJsonAnswer) {
+    return new RadvisorError(plugin, 'E_PROTOCOL', `the API server at ${server} sent ${error.message} while ${what}`, { cause: error })
+  }
   const status = httpStatus(error)
   if (status === null) {
     return new RadvisorError(plugin, 'E_PROTOCOL', `the API server at ${server} sent a malformed answer while ${what}: ${describeError(error)}`, {
       cause: error,
     })
   }
-  const reason = `${status} ${STATUS_CODES[status] ?? 'error'}${bodyMessage((error as ApiException<unknown>).body)}`
+  const body = (error as ApiException<unknown>).body
+  const message = typeof body === 'string' ? bodyMessage(body) : ''
+  const reason = `${status} ${STATUS_CODES[status] ?? 'error'}${message ? `: ${message}` : ''}`
   if (status === 401) {
     return new RadvisorError(plugin, 'E_CONFIG', `the API server at ${server} refused the credentials (${reason}) while ${what}: check the kubeconfig user or token`, { cause: error })
   }
@@ -39,14 +44,4 @@ export function requestError(error: unknown, server: string, what: string): Radv
     )
   }
   return new RadvisorError(plugin, 'E_PROTOCOL', `the API server at ${server} answered ${reason} while ${what}`, { cause: error })
-}
-
-function bodyMessage(body: unknown): string {
-  const text = typeof body === 'string' ? body : ''
-  try {
-    const message = (JSON.parse(text) as { message?: unknown }).message
-    return typeof message === 'string' ? `: ${message}` : ''
-  } catch {
-    return ''
-  }
 }

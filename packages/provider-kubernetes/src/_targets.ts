@@ -1,5 +1,5 @@
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node'
-import type { QosClass, Target } from '@radvisor/core'
+import { printable, type QosClass, type Target } from '@radvisor/core'
 
 /** What each pod becomes: one target (`pod`) or one per running container (`container`). */
 export type Granularity = 'pod' | 'container'
@@ -20,27 +20,38 @@ const runtimes: Readonly<Record<string, string>> = {
   docker: 'docker',
 }
 
+/** A pod uid as the API server makes them; only this may become part of a cgroup path. */
+const POD_UID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+/** `<runtime>://<id>`: containerd, CRI-O and Docker all name containers by 64 hex digits. */
+const CONTAINER_ID = /^([a-z0-9-]+):\/\/([0-9a-f]{64})$/
+
 /**
  * The targets of one pod listed for this node. Pods that are not running are skipped
- * silently; pods whose data is unusable (no uid, no or an unknown QoS class) are reported
- * through `skip` with the pod's name and skipped.
+ * silently; pods whose data is unusable (no uid or one that is not a UUID, no or an
+ * unknown QoS class, a malformed container id) are reported through `skip` with the
+ * pod's name, shown escaped, and skipped: nothing from the API server reaches a cgroup
+ * path unchecked.
  */
 export function podTargets(pod: V1Pod, granularity: Granularity, polledAt: bigint, skip: SkipReport): Target[] {
   const namespace = pod.metadata?.namespace ?? 'default'
   const podName = pod.metadata?.name
   const name = podName ? `${namespace}/${podName}` : null
   const uid = pod.metadata?.uid
-  const label = name ?? (uid ? `with uid ${uid}` : 'without a name or uid')
+  const label = printable(name ?? (uid ? `with uid ${uid}` : 'without a name or uid'), 160)
   if (!isCollectable(pod)) return []
   if (!uid) {
     skip(`no-uid:${label}`, `pod ${label} has no metadata.uid; skipped`)
     return []
   }
+  if (!POD_UID.test(uid)) {
+    skip(`uid:${uid}`, `pod ${label} has a metadata.uid that is not a UUID ('${printable(uid, 80)}'); skipped`)
+    return []
+  }
   const qosText = pod.status?.qosClass
   const qos = qosText ? qosClasses[qosText] : undefined
   if (!qos) {
-    const problem = qosText ? `an unknown QoS class '${qosText}'` : 'no QoS class (status.qosClass)'
-    skip(`qos:${uid}:${qosText ?? ''}`, `pod ${name ?? uid} has ${problem}; skipped`)
+    const problem = qosText ? `an unknown QoS class '${printable(qosText, 40)}'` : 'no QoS class (status.qosClass)'
+    skip(`qos:${uid}:${qosText ?? ''}`, `pod ${label} has ${problem}; skipped`)
     return []
   }
 
@@ -56,7 +67,8 @@ export function podTargets(pod: V1Pod, granularity: Granularity, polledAt: bigin
     if (!parsed) {
       skip(
         `container-id:${status.containerID}`,
-        `container ${status.name} of pod ${name ?? uid} has an unrecognised id '${status.containerID}' (expected containerd://, cri-o:// or docker://); skipped`,
+        `container ${printable(status.name, 80)} of pod ${label} has an id that is not <runtime>://<64 hex digits> ` +
+          `('${printable(status.containerID!, 80)}'; runtimes: containerd, cri-o, docker); skipped`,
       )
       continue
     }
@@ -96,7 +108,7 @@ function runningContainers(pod: V1Pod): V1ContainerStatus[] {
 
 /** Splits `containerd://<id>` into runtime and id; null for an unknown runtime or a malformed id. */
 export function parseContainerId(containerId: string): { runtime: string; id: string } | null {
-  const match = /^([a-z0-9-]+):\/\/([0-9a-f]{12,})$/i.exec(containerId)
+  const match = CONTAINER_ID.exec(containerId)
   const runtime = match ? runtimes[match[1]!] : undefined
   return runtime ? { runtime, id: match![2]! } : null
 }

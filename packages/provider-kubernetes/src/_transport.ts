@@ -7,7 +7,7 @@ import {
   ServerConfiguration,
   wrapHttpLibrary,
 } from '@kubernetes/client-node'
-import { describeError, RadvisorError } from '@radvisor/core'
+import { describeError, excerpt, RadvisorError } from '@radvisor/core'
 
 /**
  * The request never got an answer (refused, unresolvable, TLS failure, timeout), as
@@ -20,16 +20,29 @@ export class NetworkError extends Error {
   }
 }
 
+/**
+ * A successful answer that is not JSON at all (a proxy's or a login page's HTML), which
+ * the generated client would hand over as a string instead of failing.
+ */
+export class NotJsonAnswer extends Error {
+  override readonly name = 'NotJsonAnswer'
+  constructor(
+    /** The answer's content type, or `no content type`. */
+    readonly contentType: string,
+    /** The start of the answer, shortened and escaped. */
+    readonly start: string,
+  ) {
+    super(`an answer that is not JSON (${contentType}): ${start}`)
+  }
+}
+
 function describeFetchError(error: unknown): string {
   if (error instanceof Error && error.name === 'TimeoutError') return 'no answer in time (timed out)'
-  // Bun appends a hint about fetch's `verbose` option that means nothing to a radvisor user.
-  const message = (error instanceof Error ? error.message : String(error)).replace(/ For more information, pass `verbose: true`.*$/s, '')
-  const code = (error as { code?: unknown } | null)?.code
-  return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message
+  return describeError(error)
 }
 
 /** Runs a network step, marking its failures as `NetworkError`. */
-export async function network<T>(step: () => Promise<T>): Promise<T> {
+async function network<T>(step: () => Promise<T>): Promise<T> {
   try {
     return await step()
   } catch (error) {
@@ -140,6 +153,9 @@ export class KubeTransport {
       })
       return { response, body: Buffer.from(await response.arrayBuffer()) }
     })
+    if (response.ok && !startsLikeJson(body)) {
+      throw new NotJsonAnswer(response.headers.get('content-type') ?? 'no content type', excerpt(body.subarray(0, 400).toString('utf8')))
+    }
     const responseHeaders: Record<string, string> = {}
     response.headers.forEach((value, name) => {
       responseHeaders[name] = value
@@ -150,4 +166,13 @@ export class KubeTransport {
       stream: () => null,
     })
   }
+}
+
+/** Every answer of the API server is a JSON object or array: its first byte after blanks is `{` or `[`. */
+function startsLikeJson(body: Buffer): boolean {
+  for (const byte of body) {
+    if (byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d) continue
+    return byte === 0x7b || byte === 0x5b
+  }
+  return false
 }

@@ -1,6 +1,8 @@
 import type { V1PodList } from '@kubernetes/client-node'
 import {
+  type Backoff,
   type Clock,
+  excerpt,
   type FileSystem,
   type Logger,
   type Provider,
@@ -14,8 +16,8 @@ import { loadKubeConfig } from './_config.ts'
 import { requestError } from './_errors.ts'
 import { resolveNode } from './_node.ts'
 import { type Granularity, podTargets } from './_targets.ts'
-import { KubeTransport } from './_transport.ts'
-import { type Backoff, PodWatch } from './_watch.ts'
+import { KubeTransport, NotJsonAnswer } from './_transport.ts'
+import { PodWatch } from './_watch.ts'
 
 export type { Granularity } from './_targets.ts'
 
@@ -81,7 +83,8 @@ export class KubernetesProvider implements Provider {
     const list = await this.list()
     const polledAt = unixNanos(this.environment.clock.now())
     const { logger } = this.environment
-    const skip = (key: string, message: string) => logger.once(`kubernetes:${key}`, () => logger.warn(message))
+    // Warnings name the provider: the runner's own lines about targets look alike.
+    const skip = (key: string, message: string) => logger.once(`kubernetes:${key}`, () => logger.warn(`kubernetes: ${message}`))
     return list.items.flatMap((pod) => {
       if (!pod?.metadata) {
         skip('no-metadata', `the pod list for node ${this.node} has an entry without metadata; skipped`)
@@ -118,13 +121,16 @@ export class KubernetesProvider implements Provider {
   private async list(): Promise<V1PodList> {
     const { transport, node } = this.ready()
     let list: V1PodList
+    const notAPodList = (what: string) =>
+      new RadvisorError('provider-kubernetes', 'E_PROTOCOL', `the API server at ${transport.server} answered the pod list of node ${node} with ${what}`)
     try {
       list = await transport.core.listPodForAllNamespaces({ fieldSelector: nodeSelector(node) })
     } catch (error) {
+      if (error instanceof NotJsonAnswer) throw notAPodList(`something that is not a pod list: ${error.message}`)
       throw requestError(error, transport.server, `listing pods of node ${node}`)
     }
-    if (!Array.isArray(list?.items)) {
-      throw new RadvisorError('provider-kubernetes', 'E_PROTOCOL', `the API server at ${transport.server} sent a pod list without items for node ${node}`)
+    if (typeof list !== 'object' || list === null || !Array.isArray(list.items)) {
+      throw notAPodList(`something that is not a pod list: ${excerpt(typeof list === 'string' ? list : String(JSON.stringify(list)))}`)
     }
     this.listVersion = list.metadata?.resourceVersion ?? null
     return list

@@ -114,6 +114,25 @@ describe('podTargets reports bad pods once each and skips them', () => {
     expect(skipped[0]!.message).toBe("pod default/sleeper has an unknown QoS class 'Premium'; skipped")
   })
 
+  test.each([
+    ['a path', 'x/../../escaped', "'x/../../escaped'"],
+    ['control characters', 'ab\ncd\u001b[2J', "'ab\\ncd\\x1b[2J'"],
+    ['10 KB', 'a'.repeat(10_240), '…(10185 more characters)…'],
+    ['an uppercase UUID', '8A1F3C52-5B7E-4D2A-9C1E-3F6B8D2A7E41', "'8A1F3C52-5B7E-4D2A-9C1E-3F6B8D2A7E41'"],
+  ])('a pod whose uid is %s is skipped before the uid goes into a cgroup path', (_, uid, shown) => {
+    const pod = fixturePod('sleeper')
+    pod.metadata!.uid = uid
+    for (const granularity of ['pod', 'container'] as const) {
+      const { targets, skipped } = collect(pod, granularity)
+      expect(targets).toEqual([])
+      expect(skipped).toHaveLength(1)
+      expect(skipped[0]!.message).toStartWith('pod default/sleeper has a metadata.uid that is not a UUID (')
+      expect(skipped[0]!.message).toContain(shown)
+      expect(skipped[0]!.message).not.toMatch(/[\u0000-\u001f]/)
+      expect(skipped[0]!.message.length).toBeLessThan(200)
+    }
+  })
+
   test('the same problem gets the same key, so the caller reports it once', () => {
     const pod = fixturePod('sleeper')
     delete pod.status!.qosClass
@@ -161,23 +180,34 @@ describe('podTargets at container granularity', () => {
     expect(targets.map((t) => t.name)).toEqual(['default/db-migrate-x9d4k/migrate'])
   })
 
-  test('a container with an id of an unknown runtime is reported and skipped', () => {
+  test.each([
+    ['of an unknown runtime', `rkt://${'0'.repeat(64)}`, `'rkt://${'0'.repeat(64)}'`],
+    ['with a path', `containerd://${'0'.repeat(60)}/../x`, '/../x'],
+    ['of 10 KB', `containerd://${'a'.repeat(10_240)}`, 'more characters)'],
+    ['too short', 'containerd://0123456789ab', "'containerd://0123456789ab'"],
+  ])('a container with an id %s is reported, escaped and shortened, and skipped', (_, containerID, shown) => {
     const pod = fixturePod('sleeper')
-    pod.status!.containerStatuses![0]!.containerID = 'rkt://0123456789abcdef0123'
+    pod.status!.containerStatuses![0]!.containerID = containerID
     const { targets, skipped } = collect(pod, 'container')
     expect(targets).toEqual([])
-    expect(skipped[0]!.message).toContain("container sleeper of pod default/sleeper has an unrecognised id 'rkt://0123456789abcdef0123'")
+    expect(skipped[0]!.message).toStartWith('container sleeper of pod default/sleeper has an id that is not <runtime>://<64 hex digits> (')
+    expect(skipped[0]!.message).toContain(shown)
+    expect(skipped[0]!.message.length).toBeLessThan(250)
   })
 })
 
 describe('parseContainerId', () => {
+  const id = '4f1c2e7a9b3d'.repeat(6).slice(0, 64)
   test.each([
-    ['containerd://4f1c2e7a9b3d', { runtime: 'containerd', id: '4f1c2e7a9b3d' }],
-    ['cri-o://4f1c2e7a9b3d', { runtime: 'cri-o', id: '4f1c2e7a9b3d' }],
-    ['docker://4f1c2e7a9b3d', { runtime: 'docker', id: '4f1c2e7a9b3d' }],
-    ['rkt://4f1c2e7a9b3d', null],
+    [`containerd://${id}`, { runtime: 'containerd', id }],
+    [`cri-o://${id}`, { runtime: 'cri-o', id }],
+    [`docker://${id}`, { runtime: 'docker', id }],
+    [`rkt://${id}`, null],
+    [`containerd://${id.toUpperCase()}`, null],
+    [`containerd://${id}0`, null],
+    ['containerd://4f1c2e7a9b3d', null],
     ['containerd://', null],
-    ['4f1c2e7a9b3d', null],
+    [id, null],
   ])('%s', (text, expected) => {
     expect(parseContainerId(text)).toEqual(expected)
   })

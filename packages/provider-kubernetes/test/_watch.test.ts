@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from 'bun:test'
-import type { KubeObject, MockKubernetesApi } from '@radvisor/testing'
+import { ManualClock } from '@radvisor/core'
+import { type KubeObject, type MockKubernetesApi, type RecordingLogger, recordingLogger, runRetries } from '@radvisor/testing'
 import { eventually, fixturePods, startMock, type TestProvider, testProvider } from './_support.ts'
 
 const NEW_UID = '5d3e9b1c-8a2f-4c6d-b7e1-0f4a2c9d8e63'
@@ -12,10 +13,13 @@ function newPod(node = 'worker-1', uid = NEW_UID): KubeObject {
   return pod
 }
 
-interface Watching extends TestProvider {
+interface Watching extends Omit<TestProvider, 'logger'> {
   readonly api: MockKubernetesApi
   /** Times (performance.now) at which onChange was called. */
   readonly changes: number[]
+  /** The provider's clock and timer: reconnections wait for `clock.advance`. */
+  readonly clock: ManualClock
+  readonly logger: RecordingLogger
 }
 
 let active: Watching | null = null
@@ -25,18 +29,32 @@ afterEach(async () => {
   active = null
 })
 
-/** A provider that has polled once and watches, against a fresh mock. */
+/**
+ * A provider that has polled once and watches, against a fresh mock, with the production
+ * backoff (250 ms doubling to 30 s) on a manual clock.
+ */
 async function watching(): Promise<Watching> {
   const api = await startMock()
-  const made = testProvider(api)
+  const clock = new ManualClock()
+  const logger = recordingLogger(clock)
+  const made = testProvider(api, {}, { logger, clock, timer: clock, watchBackoff: { initialMs: 250, maxMs: 30_000 } })
   const changes: number[] = []
   await made.provider.init()
   await made.provider.poll()
   made.provider.watch(() => changes.push(performance.now()))
   await api.waitForWatch()
-  active = { ...made, api, changes }
+  active = { ...made, api, changes, clock, logger }
   return active
 }
+
+/** Lets the open watch prove itself (it stays up for 10 s), as it would have before a fault. */
+async function healthy(watch: Watching): Promise<void> {
+  await eventually(() => watch.clock.pending > 0, 1000, 'the watch open at the client')
+  watch.clock.advance(10_000)
+}
+
+const broke = (reason: string) =>
+  `     Warning watch of pods on node worker-1 broke (${reason}); reconnecting with backoff, polling meanwhile`
 
 const watchRequests = (api: MockKubernetesApi) => api.requests.filter((r) => r.watch)
 const listRequests = (api: MockKubernetesApi) => api.requests.filter((r) => !r.watch && r.path === '/api/v1/pods')
@@ -74,32 +92,67 @@ describe('watch', () => {
     expect(changes).toHaveLength(1)
   })
 
-  test('a broken stream is reported once, retried with backoff, and resumed where it left off', async () => {
-    const { api, changes, logger } = await watching()
+  test('a broken stream is reported once, retried with backoff, resumed where it left off, and recovers once', async () => {
+    const watch = await watching()
+    const { api, changes, logger, clock } = watch
+    await healthy(watch)
     const seen = api.resourceVersion
     api.fail({ watch: true, answer: { status: 500 }, times: 3 })
     expect(api.breakWatches()).toBe(1)
     // Added while the watch is down: the resumed watch replays it.
     api.addPod(newPod())
+    expect(await runRetries(logger, clock, 3_750)).toEqual([250, 500, 1000, 2000])
     await eventually(() => changes.length === 1, 2000, 'the missed ADDED event')
     const attempts = watchRequests(api).slice(1)
     expect(attempts.length).toBe(4)
     expect(attempts.every((r) => r.query.get('resourceVersion') === seen)).toBe(true)
-    const warnings = logger.lines.filter((line) => line.includes('watch of pods on node worker-1 broke'))
-    expect(warnings).toHaveLength(1)
-    expect(warnings[0]).toContain('ECONNRESET')
-    expect(logger.lines.filter((line) => line.includes('Resumed watch of pods on node worker-1'))).toHaveLength(1)
+    expect(logger.lines).toHaveLength(2)
+    expect(logger.lines[1]).toBe(broke('ECONNRESET: The socket connection was closed unexpectedly.'))
+    clock.advance(10_000)
+    expect(logger.lines.slice(2)).toEqual(['   Recovered watch of pods on node worker-1, after 3.8s and 4 reconnection attempt(s)'])
   })
 
   test('a second outage after recovery is reported again', async () => {
-    const { api, changes, logger } = await watching()
-    api.breakWatches()
-    api.addPod(newPod())
-    await eventually(() => changes.length === 1, 2000, 'the first resumed event')
-    api.breakWatches()
-    api.deletePod(NEW_UID)
-    await eventually(() => changes.length === 2, 2000, 'the second resumed event')
+    const watch = await watching()
+    const { api, changes, logger, clock } = watch
+    await healthy(watch)
+    for (const [index, change] of [() => api.addPod(newPod()), () => api.deletePod(NEW_UID)].entries()) {
+      api.breakWatches()
+      change()
+      await runRetries(logger, clock, 250)
+      await eventually(() => changes.length === index + 1, 2000, 'the resumed event')
+      clock.advance(10_000)
+    }
     expect(logger.lines.filter((line) => line.includes('broke'))).toHaveLength(2)
+    expect(logger.lines.filter((line) => line.includes('Recovered'))).toHaveLength(2)
+  })
+
+  test('a watch that delivers a few events and drops prints one line, not a broke/resumed pair per retry', async () => {
+    const watch = await watching()
+    const { api, changes, logger, clock } = watch
+    await healthy(watch)
+    api.dropWatchesAfter(2)
+    // The first end comes after the watch was up for long: reopened at once, as after a watch timeout.
+    api.addPod(newPod('worker-1', '5d3e9b1c-8a2f-4c6d-b7e1-00000000000a'))
+    api.addPod(newPod('worker-1', '5d3e9b1c-8a2f-4c6d-b7e1-00000000000b'))
+    await eventually(() => watchRequests(api).length === 2, 2000, 'the watch reopened')
+    for (let cycle = 1; cycle <= 5; cycle++) {
+      const retry = logger.waitFor(/Retrying/, logger.all.length)
+      for (let pod = 0; pod < 2; pod++) api.addPod(newPod('worker-1', `5d3e9b1c-8a2f-4c6d-b7e1-${String(cycle * 2 + pod).padStart(12, '0')}`))
+      // Events prove the stream works, so each retry comes after the first delay again.
+      expect(await retry).toContain('in 250ms')
+      clock.advance(250)
+      await eventually(() => changes.length === (cycle + 1) * 2, 2000, 'both events of the cycle')
+    }
+    await eventually(() => watchRequests(api).length === 7, 2000, 'the fifth reconnection')
+    // Before the fix: a Warning and a Resumed line for each of the 5 drops.
+    expect(logger.lines.slice(1)).toEqual([broke('the server ended it after 0ms')])
+
+    api.dropWatchesAfter(null)
+    await eventually(() => api.openWatches === 1, 2000, 'the watch open again')
+    await healthy(watch)
+    expect(logger.lines.slice(1)).toHaveLength(2)
+    expect(logger.lines.at(-1)).toBe('   Recovered watch of pods on node worker-1, after 1.3s and 5 reconnection attempt(s)')
   })
 
   test('410 Gone in the stream: lists again, wakes the runner, and watches from the new resourceVersion', async () => {
@@ -115,39 +168,57 @@ describe('watch', () => {
   })
 
   test('410 Gone as the HTTP status of the watch request also lists again', async () => {
-    const { api, changes } = await watching()
+    const { api, changes, logger, clock } = await watching()
     api.fail({ watch: true, answer: { status: 410 } })
     api.breakWatches()
+    await runRetries(logger, clock, 250)
     await eventually(() => changes.length === 1, 1000, 'onChange after the relist')
     expect(listRequests(api).length).toBe(2)
   })
 
-  test('a stream the server keeps closing at once is backed off, not retried in a busy loop', async () => {
-    const { api, logger } = await watching()
-    api.fail({ watch: true, answer: { body: '' }, times: 1000 })
+  test('a server that answers the watch with 200 and closes at once is backed off to its maximum, with one line', async () => {
+    const watch = await watching()
+    const { api, logger, clock } = watch
+    await healthy(watch)
+    api.fail({ watch: true, answer: { body: '' }, times: Infinity })
     api.breakWatches()
-    await Bun.sleep(600)
-    // 20 ms doubling to 200 ms: about 5 attempts in 600 ms; a busy loop would make hundreds.
-    expect(watchRequests(api).length).toBeLessThan(10)
+    expect(await runRetries(logger, clock, 60_000)).toEqual([250, 500, 1000, 2000, 4000, 8000, 16_000, 30_000])
+    expect(watchRequests(api)).toHaveLength(1 + 7)
     // One outage, one report; it never recovered.
-    expect(logger.lines.filter((line) => line.includes('broke'))).toHaveLength(1)
-    expect(logger.lines.some((line) => line.includes('Resumed'))).toBe(false)
+    expect(logger.lines.slice(1)).toEqual([broke('ECONNRESET: The socket connection was closed unexpectedly.')])
+    expect(logger.details.filter((line) => line.includes('the server ended it after 0ms'))).toHaveLength(7)
   })
 
   test('410 Gone again right after a relist is backed off, not relisted in a loop', async () => {
-    const { api, logger } = await watching()
-    api.fail({ watch: true, answer: { status: 410 }, times: 1000 })
+    const watch = await watching()
+    const { api, logger, clock } = watch
+    await healthy(watch)
+    const lists = listRequests(api).length
+    api.fail({ watch: true, answer: { status: 410 }, times: Infinity })
     api.expireWatches()
-    await Bun.sleep(600)
-    expect(listRequests(api).length).toBeLessThan(10)
-    expect(logger.lines.filter((line) => line.includes('410 Gone even for the resourceVersion of a fresh list'))).toHaveLength(1)
+    expect(await runRetries(logger, clock, 9_000)).toEqual([250, 500, 1000, 2000, 4000, 8000])
+    expect(listRequests(api).length - lists).toBe(6)
+    expect(logger.lines.slice(1)).toEqual([broke('410 Gone even for the resourceVersion of a fresh list')])
+  })
+
+  test('an HTML page from a proxy in front of the API server is one short, escaped line', async () => {
+    const watch = await watching()
+    const { api, logger, clock } = watch
+    await healthy(watch)
+    const page = '<html>\r\n<head><title>\x1b[31m502 Bad Gateway</title></head>\r\n<body><h1>502 Bad Gateway</h1>\r\n<hr>nginx</body>\r\n</html>\r\n'
+    api.fail({ watch: true, answer: { status: 502, body: page, contentType: 'text/html' } })
+    api.breakWatches()
+    await runRetries(logger, clock, 750)
+    expect(logger.details.some((line) => line.endsWith('(HTTP 502: <html> <head><title>\\x1b[31m502 Bad Gateway…(57 more characters)…/body> </html>)'))).toBe(true)
+    expect(logger.all.every((line) => !/[\u0000-\u001f]/.test(line))).toBe(true)
   })
 
   test('an ERROR event other than 410 is a break', async () => {
     const { api, logger } = await watching()
     api.fail({ watch: true, answer: { body: '{"type":"ERROR","object":{"kind":"Status","code":500,"message":"etcd timeout"}}\n' } })
     api.breakWatches()
-    await eventually(() => logger.lines.some((line) => line.includes('the server sent an error event: etcd timeout')), 1000, 'the report')
+    await runRetries(active!.logger, active!.clock, 250)
+    await eventually(() => logger.all.some((line) => line.includes('the server sent an error event: etcd timeout')), 1000, 'the report')
   })
 
   test('lines that are not JSON are reported once and passed over', async () => {
@@ -155,6 +226,7 @@ describe('watch', () => {
     const pod = JSON.stringify({ type: 'ADDED', object: newPod() })
     api.fail({ watch: true, answer: { body: `not json\nnot json either\n${pod}\n` } })
     api.breakWatches()
+    await runRetries(active!.logger, active!.clock, 250)
     await eventually(() => changes.length >= 1, 1000, 'the event after the bad lines')
     expect(logger.lines.filter((line) => line.includes('sent a line that is not JSON'))).toHaveLength(1)
   })

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { RadvisorError } from '@radvisor/core'
-import type { MockKubernetesApi } from '@radvisor/testing'
+import { MockKubernetesApi } from '@radvisor/testing'
 import { fixturePods, startMock, type TestProvider, testProvider } from './_support.ts'
 
 const worker1Pods = [
@@ -210,10 +210,65 @@ describe('poll', () => {
     expect(error.message).toContain(`the API server at ${api.url} sent a malformed answer while listing pods of node worker-1`)
   })
 
-  test('a list without items fails the poll with E_PROTOCOL', async () => {
+  test('a list without items fails the poll with E_PROTOCOL, showing what came', async () => {
     const { provider: kubernetes } = await ready()
-    api.fail({ path: '/api/v1/pods', answer: { body: '{"kind":"PodList","metadata":{}}' } })
-    expect((await pollError(kubernetes)).message).toContain('sent a pod list without items for node worker-1')
+    api.fail({ path: '/api/v1/pods', answer: { body: '{"kind":"Status","metadata":{}}' } })
+    expect((await pollError(kubernetes)).message).toBe(
+      `the API server at ${api.url} answered the pod list of node worker-1 with something that is not a pod list: {"kind":"Status","metadata":{}}`,
+    )
+  })
+
+  test.each([
+    ['an HTML login page', { body: '<html><body>\x1b[31mSign in</body></html>\n', contentType: 'text/html' }, 'text/html'],
+    ['HTML labelled as JSON', { body: '<html>maintenance</html>' }, 'application/json'],
+  ])('%s is not a pod list: one escaped line says what it was', async (_, answer, contentType) => {
+    const { provider: kubernetes } = await ready()
+    api.fail({ path: '/api/v1/pods', answer })
+    const error = await pollError(kubernetes)
+    expect(error.code).toBe('E_PROTOCOL')
+    const shown = answer.body.trim().replace('\x1b', '\\x1b')
+    expect(error.message).toBe(
+      `the API server at ${api.url} answered the pod list of node worker-1 with something that is not a pod list: an answer that is not JSON (${contentType}): ${shown}`,
+    )
+  })
+
+  test('a 502 page from a proxy is shown shortened on one line', async () => {
+    const { provider: kubernetes } = await ready()
+    const page = `<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>${'<p>padding</p>'.repeat(50)}</body>\r\n</html>`
+    api.fail({ path: '/api/v1/pods', answer: { status: 502, body: page, contentType: 'text/html' } })
+    const error = await pollError(kubernetes)
+    expect(error.message).toStartWith(`the API server at ${api.url} answered 502 Bad Gateway: <html> <head><title>502 Bad Gateway</title>`)
+    expect(error.message).toContain('more characters)')
+    expect(error.message).toEndWith(' while listing pods of node worker-1')
+    expect(error.message).not.toMatch(/[\r\n]/)
+  })
+
+  test('a pod whose uid would climb out of kubepods is skipped with one warning naming the provider', async () => {
+    const pods = fixturePods().filter((pod) => (pod.spec as { nodeName: string }).nodeName === 'worker-1')
+    pods[0]!.metadata!.uid = 'x/../../escaped'
+    const { provider: kubernetes, logger } = await ready()
+    api.fail({ path: '/api/v1/pods', answer: { body: JSON.stringify({ kind: 'PodList', metadata: {}, items: pods }) }, times: 2 })
+    const ids = (await kubernetes.poll()).map((t) => t.id)
+    await kubernetes.poll()
+    expect(ids).toHaveLength(3)
+    expect(ids).not.toContain('x/../../escaped')
+    expect(logger.lines.filter((line) => line.includes('Warning'))).toEqual([
+      "     Warning kubernetes: pod default/web-6d8f7b9c5d-x7k2p has a metadata.uid that is not a UUID ('x/../../escaped'); skipped",
+    ])
+  })
+
+  test('a slow list within the timeout is waited for', async () => {
+    const { provider: kubernetes } = await ready()
+    api.fail({ path: '/api/v1/pods', answer: { delayMs: 300 } })
+    expect(await kubernetes.poll()).toHaveLength(4)
+  })
+
+  test('a list of 5,000 generated pods is taken whole', async () => {
+    const { provider: kubernetes } = await ready()
+    api.generatePods(5000, 'worker-1')
+    const targets = await kubernetes.poll()
+    expect(targets).toHaveLength(5004)
+    expect(targets.at(-1)!.id).toBe(MockKubernetesApi.generatedUid(4999))
   })
 
   test('list entries that are not pods are reported once and skipped', async () => {
@@ -243,8 +298,8 @@ describe('poll', () => {
     await kubernetes.poll()
     const warnings = logger.lines.filter((line) => line.includes('Warning'))
     expect(warnings).toEqual([
-      '     Warning pod default/web-6d8f7b9c5d-x7k2p has no QoS class (status.qosClass); skipped',
-      '     Warning pod monitoring/prometheus-k8s-0 has no metadata.uid; skipped',
+      '     Warning kubernetes: pod default/web-6d8f7b9c5d-x7k2p has no QoS class (status.qosClass); skipped',
+      '     Warning kubernetes: pod monitoring/prometheus-k8s-0 has no metadata.uid; skipped',
     ])
   })
 

@@ -13,6 +13,7 @@ export {
   type TestCertificates,
 } from './kubernetes/index.ts'
 export { type TestPluginContextOverrides, testPluginContext } from './context.ts'
+export { type RecordingLogger, recordingLogger, runRetries } from './recording-logger.ts'
 export { type ContractSample, type SinkContractOptions, testSink } from './sink-contract.ts'
 export { ManualClock } from '@radvisor/core'
 export { radvisorErrorOf } from './errors.ts'

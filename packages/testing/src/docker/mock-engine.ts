@@ -18,6 +18,14 @@ export type DockerFailure =
   | 'non-json'
   /** No answer until the engine is closed (the client must time out). */
   | 'hang'
+  /** A 200 whose body ends at once: an `/events` stream that closes as soon as it opens. */
+  | 'close'
+  /** A 502 with an HTML page, as a proxy in front of the engine sends. */
+  | 'html'
+  /** A 500 whose `message` holds a NUL, a newline and an ANSI escape. */
+  | 'control-characters'
+  /** The normal answer, sent only after `delayMs` (real time). */
+  | { readonly delayMs: number }
 
 /** What the test may set on a container it adds; the rest comes from a captured summary. */
 export interface MockContainer {
@@ -46,11 +54,13 @@ export class MockDockerEngine {
   readonly requests: string[] = []
   private readonly containers = new Map<string, Summary>()
   private readonly streams = new Set<EventStream>()
-  private readonly failures: { path: string; failure: DockerFailure }[] = []
+  private readonly failures: { path: string; failure: DockerFailure; left: number }[] = []
   private readonly hanging = new Set<() => void>()
   private readonly requestWaiters: { path: string; resolve: () => void }[] = []
   private readonly server: Server<undefined>
   private nextId = 1
+  private generated = 0
+  private dropAfter: number | null = null
 
   private constructor(
     /** Path of the engine's unix socket. */
@@ -154,9 +164,36 @@ export class MockDockerEngine {
     this.streams.clear()
   }
 
-  /** Makes the next `times` requests to `path` (without query) fail with `failure`. */
+  /** Makes the next `times` requests to `path` (without query) fail with `failure`; `Infinity` for every one. */
   failNext(path: string, failure: DockerFailure, times = 1): void {
-    for (let i = 0; i < times; i++) this.failures.push({ path, failure })
+    this.failures.push({ path, failure, left: times })
+  }
+
+  /** Forgets every failure set with `failNext`: requests are answered normally again. */
+  clearFailures(): void {
+    this.failures.length = 0
+  }
+
+  /**
+   * Ends every `/events` stream (open now or opened later) once it has sent `count` events,
+   * as a flaky proxy would; null stops doing so.
+   */
+  dropEventsAfter(count: number | null): void {
+    this.dropAfter = count
+  }
+
+  /**
+   * Lists `count` more running containers, made up at each answer instead of stored (a
+   * 50,000-container list costs the mock no memory between requests). Their ids are
+   * `MockDockerEngine.generatedId(0 … count-1)`, their names `generated-<index>`.
+   */
+  generateContainers(count: number): void {
+    this.generated = count
+  }
+
+  /** The id of the generated container number `index`: 64 hex digits, distinct for each index. */
+  static generatedId(index: number): string {
+    return `${'e'.repeat(56)}${index.toString(16).padStart(8, '0')}`
   }
 
   /** Resolves when the next request to `path` (without query) arrives. */
@@ -180,16 +217,20 @@ export class MockDockerEngine {
       this.requestWaiters.splice(this.requestWaiters.indexOf(waiter), 1)
       waiter.resolve()
     }
-    const failureIndex = this.failures.findIndex((f) => f.path === url.pathname)
-    if (failureIndex >= 0) {
-      const [{ failure }] = this.failures.splice(failureIndex, 1) as [{ path: string; failure: DockerFailure }]
-      return this.fail(failure)
+    const failure = this.failures.find((f) => f.path === url.pathname && f.left > 0)
+    if (failure) {
+      if (--failure.left === 0) this.failures.splice(this.failures.indexOf(failure), 1)
+      return this.fail(failure.failure, url)
     }
+    return this.route(url)
+  }
+
+  private route(url: URL): Response {
     switch (url.pathname) {
       case '/_ping':
         return respond(captured.ping.status, captured.ping.body, captured.ping.contentType)
       case '/containers/json':
-        return respond(200, JSON.stringify([...this.containers.values()]), 'application/json')
+        return respond(200, this.containerList(), 'application/json')
       case '/events':
         return this.openStream(url.searchParams.get('filters'))
       default:
@@ -197,18 +238,40 @@ export class MockDockerEngine {
     }
   }
 
+  private containerList(): string {
+    const parts = [...this.containers.values()].map((summary) => JSON.stringify(summary))
+    if (this.generated > 0) {
+      const template = { ...structuredClone(capturedContainers[0]), Labels: {}, Status: 'Up 2 hours' } as Summary
+      for (let index = 0; index < this.generated; index++) {
+        parts.push(JSON.stringify({ ...template, Id: MockDockerEngine.generatedId(index), Names: [`/generated-${index}`] }))
+      }
+    }
+    return `[${parts.join(',')}]`
+  }
+
   private send(stream: EventStream, line: string): void {
     try {
       stream.controller.enqueue(new TextEncoder().encode(`${line}\n`))
+      stream.sent++
+      if (this.dropAfter !== null && stream.sent >= this.dropAfter) {
+        stream.controller.close()
+        this.streams.delete(stream)
+      }
     } catch {
       // The client went away; its stream is dropped.
       this.streams.delete(stream)
     }
   }
 
-  private fail(failure: DockerFailure): Response | Promise<Response> {
+  private fail(failure: DockerFailure, url: URL): Response | Promise<Response> {
+    if (typeof failure === 'object') return Bun.sleep(failure.delayMs).then(() => this.route(url))
     if (failure === 'status-500') return respond(captured.error.status, JSON.stringify(captured.error.body), captured.error.contentType)
     if (failure === 'non-json') return respond(200, '<html>not the engine</html>', 'application/json')
+    if (failure === 'close') return respond(200, '', 'application/json')
+    if (failure === 'html') return respond(502, BAD_GATEWAY_PAGE, 'text/html')
+    if (failure === 'control-characters') {
+      return respond(500, JSON.stringify({ message: 'engine\u0000 failed\nWarning: forged line \u001b[31mred\u001b[0m' }), 'application/json')
+    }
     return new Promise((resolve) => {
       const release = () => {
         this.hanging.delete(release)
@@ -220,11 +283,11 @@ export class MockDockerEngine {
 
   private openStream(filtersText: string | null): Response {
     const filters = parseFilters(filtersText)
-    if (!filters) return this.fail('status-500') as Response
+    if (!filters) return respond(captured.error.status, JSON.stringify(captured.error.body), captured.error.contentType)
     let entry: EventStream | null = null
     const body = new ReadableStream<Uint8Array>({
       start: (controller) => {
-        entry = { controller, filters }
+        entry = { controller, filters, sent: 0 }
         this.streams.add(entry)
         // Bun.serve sends headers only with the first body bytes, the engine at once: a
         // blank line (whitespace between JSON values, which clients skip) sends them now.
@@ -242,7 +305,12 @@ type EventFilters = Readonly<Record<string, readonly string[]>>
 interface EventStream {
   readonly controller: ReadableStreamDefaultController<Uint8Array>
   readonly filters: EventFilters
+  /** Events sent on it so far. */
+  sent: number
 }
+
+const BAD_GATEWAY_PAGE = '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n'
+
 
 /** The `filters` query, or null when it is not valid JSON (the engine answers 500 then). */
 function parseFilters(text: string | null): EventFilters | null {

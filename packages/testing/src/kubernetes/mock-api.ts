@@ -23,9 +23,14 @@ export interface MockKubernetesFailure {
   readonly path?: string | RegExp
   /** Only watch requests (true) or only other requests (false); default: both. */
   readonly watch?: boolean
-  /** What happens: an error status with a Status body, a 200 with `body` as it is, or no answer until `close`. */
-  readonly answer: { status: number } | { body: string } | 'hang'
-  /** How many matching requests fail (default 1). */
+  /**
+   * What happens: an error status with a Status body; `body` as it is (status 200 and
+   * JSON's content type unless given: an HTML page from a proxy, control characters, a
+   * watch that closes at once with `''`); the normal answer after `delayMs` (real time);
+   * or no answer until `close`.
+   */
+  readonly answer: { status: number } | { body: string; status?: number; contentType?: string } | { delayMs: number } | 'hang'
+  /** How many matching requests fail (default 1; `Infinity` for every one). */
   readonly times?: number
 }
 
@@ -55,10 +60,16 @@ export interface MockKubeconfigOptions {
 interface Watcher {
   readonly matches: Matcher
   readonly response: ServerResponse
+  /** Events sent on it so far. */
+  sent: number
 }
 
-/** What the mock answers: a JSON body with a status, or a watch stream it keeps writing to. */
-type Reply = { readonly status: number; readonly body: string } | { readonly watch: Matcher; readonly from: string | null } | 'hang'
+/** What the mock answers: a body with a status, a watch stream it keeps writing to, or that after a delay. */
+type Reply =
+  | { readonly status: number; readonly body: string; readonly contentType?: string }
+  | { readonly watch: Matcher; readonly from: string | null }
+  | { readonly delayMs: number; readonly then: () => Reply }
+  | 'hang'
 
 interface WatchEvent {
   readonly version: number
@@ -85,6 +96,8 @@ export class MockKubernetesApi {
   private readonly hanging = new Set<ServerResponse>()
   private readonly server: Server
   private version = 1000
+  private generated: { count: number; node: string } | null = null
+  private dropAfter: number | null = null
   /** Watches from a resourceVersion below this get `410 Gone`. */
   private oldestVersion = 0
 
@@ -171,6 +184,28 @@ export class MockKubernetesApi {
     this.failures.push({ ...failure, left: failure.times ?? 1 })
   }
 
+  /**
+   * Ends every watch stream (open now or opened later) once it has sent `count` events, as
+   * a flaky proxy would; null stops doing so.
+   */
+  dropWatchesAfter(count: number | null): void {
+    this.dropAfter = count
+  }
+
+  /**
+   * Lists `count` more Running pods on `node`, made up at each list instead of stored (no
+   * watch events). Their uids are `MockKubernetesApi.generatedUid(0 … count-1)`.
+   */
+  generatePods(count: number, node: string): void {
+    this.generated = count > 0 ? { count, node } : null
+  }
+
+  /** The uid of the generated pod number `index`: a UUID. */
+  static generatedUid(index: number): string {
+    const hex = index.toString(16).padStart(12, '0')
+    return `00000000-0000-4000-8000-${hex}`
+  }
+
   /** Cuts every open watch stream mid-way (the client sees a broken connection). Returns how many. */
   breakWatches(): number {
     const count = this.watchers.size
@@ -246,13 +281,24 @@ export class MockKubernetesApi {
   }
 
   private serve(request: IncomingMessage, response: ServerResponse): void {
-    const reply = this.answer(request)
+    this.reply(this.answer(request), response)
+  }
+
+  private reply(reply: Reply, response: ServerResponse): void {
     if (reply === 'hang') {
       this.hanging.add(response)
       return
     }
+    if ('delayMs' in reply) {
+      this.hanging.add(response)
+      setTimeout(() => {
+        if (!this.hanging.delete(response)) return
+        this.reply(reply.then(), response)
+      }, reply.delayMs)
+      return
+    }
     if ('body' in reply) {
-      response.writeHead(reply.status, { 'content-type': 'application/json' }).end(reply.body)
+      response.writeHead(reply.status, { 'content-type': reply.contentType ?? 'application/json' }).end(reply.body)
       return
     }
     this.watch(reply.watch, reply.from, response)
@@ -274,10 +320,15 @@ export class MockKubernetesApi {
       failure.left--
       const { answer } = failure
       if (answer === 'hang') return 'hang'
-      if ('body' in answer) return { status: 200, body: answer.body }
+      if ('delayMs' in answer) return { delayMs: answer.delayMs, then: () => this.route(request.method, url, watch) }
+      if ('body' in answer) return { status: answer.status ?? 200, body: answer.body, contentType: answer.contentType }
       return status(answer.status, reasonOf(answer.status), `mock failure ${answer.status}`)
     }
-    if (request.method !== 'GET') return status(405, 'MethodNotAllowed', `${request.method} is not served by the mock`)
+    return this.route(request.method, url, watch)
+  }
+
+  private route(method: string | undefined, url: URL, watch: boolean): Reply {
+    if (method !== 'GET') return status(405, 'MethodNotAllowed', `${method} is not served by the mock`)
 
     try {
       const node = /^\/api\/v1\/nodes\/([^/]+)$/.exec(url.pathname)
@@ -296,7 +347,7 @@ export class MockKubernetesApi {
         const byLabels = parseLabelSelector(url.searchParams.get('labelSelector'))
         const matches: Matcher = (pod) => (namespace === null || pod.metadata?.namespace === namespace) && byFields(pod) && byLabels(pod)
         if (watch) return { watch: matches, from: url.searchParams.get('resourceVersion') }
-        return json(list('PodList', [...this.pods.values()].filter(matches), this.resourceVersion))
+        return json(list('PodList', [...this.pods.values(), ...this.generatedPods()].filter(matches), this.resourceVersion))
       }
     } catch (error) {
       if (error instanceof SelectorError) return status(400, 'BadRequest', error.message)
@@ -319,10 +370,42 @@ export class MockKubernetesApi {
       since === null
         ? [...this.pods.values()].map((object) => ({ version: 0, type: 'ADDED', object }))
         : this.history.filter((event) => event.version > since)
-    for (const event of initial) if (matches(event.object)) send(response, { type: event.type, object: event.object })
-    const watcher: Watcher = { matches, response }
+    const watcher: Watcher = { matches, response, sent: 0 }
     this.watchers.add(watcher)
     response.on('close', () => this.watchers.delete(watcher))
+    for (const event of initial) if (matches(event.object)) this.deliver(watcher, { type: event.type, object: event.object })
+  }
+
+  /** Sends one event to a watcher, cutting its stream when `dropWatchesAfter` says so. */
+  private deliver(watcher: Watcher, event: unknown): void {
+    if (!this.watchers.has(watcher)) return
+    send(watcher.response, event)
+    watcher.sent++
+    if (this.dropAfter !== null && watcher.sent >= this.dropAfter) {
+      this.watchers.delete(watcher)
+      watcher.response.end()
+    }
+  }
+
+  private *generatedPods(): Generator<KubeObject> {
+    if (!this.generated) return
+    const { count, node } = this.generated
+    for (let index = 0; index < count; index++) {
+      const uid = MockKubernetesApi.generatedUid(index)
+      yield {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: `generated-${index}`, namespace: 'default', uid, resourceVersion: this.resourceVersion },
+        spec: { nodeName: node, containers: [{ name: 'main', image: 'busybox' }] },
+        status: {
+          phase: 'Running',
+          qosClass: 'BestEffort',
+          containerStatuses: [
+            { name: 'main', containerID: `containerd://${uid.replace(/-/g, '').padEnd(64, '0')}`, state: { running: {} }, image: 'busybox', ready: true },
+          ],
+        },
+      }
+    }
   }
 
   private stamp(object: KubeObject): KubeObject {
@@ -333,7 +416,7 @@ export class MockKubernetesApi {
   private emit(type: WatchEvent['type'], object: KubeObject): void {
     const event: WatchEvent = { version: this.version, type, object }
     this.history.push(event)
-    for (const watcher of this.watchers) if (watcher.matches(object)) send(watcher.response, { type, object })
+    for (const watcher of [...this.watchers]) if (watcher.matches(object)) this.deliver(watcher, { type, object })
   }
 }
 

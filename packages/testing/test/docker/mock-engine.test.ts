@@ -75,6 +75,51 @@ test('fails on demand, once per request marked', async () => {
   expect((await get('/events?filters=bad')).status).toBe(500)
 })
 
+test('fault modes: 200 that closes at once, an HTML page, control characters, a slow answer, and for every request until cleared', async () => {
+  engine = MockDockerEngine.start()
+  engine.failNext('/events', 'close')
+  const closed = await get('/events')
+  expect(closed.status).toBe(200)
+  expect(await closed.text()).toBe('')
+  engine.failNext('/containers/json', 'html')
+  const html = await get('/containers/json')
+  expect([html.status, html.headers.get('Content-Type')]).toEqual([502, 'text/html'])
+  expect(await html.text()).toContain('<title>502 Bad Gateway</title>')
+  engine.failNext('/containers/json', 'control-characters')
+  expect(((await (await get('/containers/json')).json()) as { message: string }).message).toMatch(/\0.*\n.*\x1b\[31m/s)
+  engine.failNext('/containers/json', { delayMs: 150 })
+  const started = performance.now()
+  expect(await (await get('/containers/json')).json()).toEqual([])
+  expect(performance.now() - started).toBeGreaterThanOrEqual(140)
+
+  engine.failNext('/_ping', 'status-500', Infinity)
+  for (let i = 0; i < 5; i++) expect((await get('/_ping')).status).toBe(500)
+  engine.clearFailures()
+  expect((await get('/_ping')).status).toBe(200)
+})
+
+test('dropEventsAfter ends each event stream after that many events', async () => {
+  engine = MockDockerEngine.start()
+  engine.dropEventsAfter(2)
+  const stream = await get('/events')
+  for (const action of ['start', 'die', 'destroy'] as const) engine.emit(action, 'c'.repeat(64))
+  const lines = (await stream.text()).split('\n').filter((line) => line.trim())
+  expect(lines.map((line) => (JSON.parse(line) as { Action: string }).Action)).toEqual(['start', 'die'])
+  expect(engine.subscribers).toBe(0)
+})
+
+test('generateContainers lists that many more, made up at each answer', async () => {
+  engine = MockDockerEngine.start()
+  engine.addContainer({ name: 'real' })
+  engine.generateContainers(20_000)
+  const list = (await (await get('/containers/json')).json()) as { Id: string; Names: string[] }[]
+  expect(list).toHaveLength(20_001)
+  expect(list[1]).toMatchObject({ Id: MockDockerEngine.generatedId(0), Names: ['/generated-0'] })
+  expect(list.at(-1)!.Id).toBe(MockDockerEngine.generatedId(19_999))
+  expect(new Set(list.map((summary) => summary.Id)).size).toBe(20_001)
+  expect(list.every((summary) => /^[0-9a-f]{64}$/.test(summary.Id))).toBe(true)
+})
+
 test('close releases a hanging request and removes its socket', async () => {
   engine = MockDockerEngine.start()
   engine.failNext('/_ping', 'hang')

@@ -100,9 +100,46 @@ describe('MockKubernetesApi lists', () => {
     expect(await (await fetch(`${mock.url}/api/v1/nodes`)).text()).toBe('not json')
     expect(mock.requests.map((r) => r.path)).toEqual(['/api/v1/pods', '/api/v1/pods', '/api/v1/pods', '/api/v1/nodes'])
   })
+
+  test('fault modes: any body with its status and content type, a slow answer, every request', async () => {
+    const mock = await start()
+    mock.fail({ path: '/api/v1/pods', answer: { status: 502, body: '<html>bad gateway</html>', contentType: 'text/html' } })
+    const html = await fetch(`${mock.url}/api/v1/pods`)
+    expect([html.status, html.headers.get('content-type'), await html.text()]).toEqual([502, 'text/html', '<html>bad gateway</html>'])
+    mock.fail({ path: '/api/v1/pods', answer: { delayMs: 150 } })
+    const started = performance.now()
+    expect(names((await get('/api/v1/pods')).body.items)).toEqual(['a', 'b', 'c'])
+    expect(performance.now() - started).toBeGreaterThanOrEqual(140)
+    mock.fail({ path: '/api/v1/nodes', answer: { status: 503 }, times: Infinity })
+    for (let i = 0; i < 5; i++) expect((await get('/api/v1/nodes')).status).toBe(503)
+  })
+
+  test('generatePods lists that many more Running pods on a node, with UUIDs and 64-hex container ids', async () => {
+    const mock = await start()
+    mock.generatePods(5000, 'worker-1')
+    const { body } = await get('/api/v1/pods?fieldSelector=spec.nodeName%3Dworker-1')
+    expect(body.items).toHaveLength(5002)
+    const generated = body.items!.slice(2) as { metadata: { uid: string }; status: { containerStatuses: { containerID: string }[] } }[]
+    expect(generated[0]!.metadata.uid).toBe(MockKubernetesApi.generatedUid(0))
+    expect(generated.every((p) => /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}$/.test(p.metadata.uid))).toBe(true)
+    expect(new Set(generated.map((p) => p.metadata.uid)).size).toBe(5000)
+    expect(generated.every((p) => /^containerd:\/\/[0-9a-f]{64}$/.test(p.status.containerStatuses[0]!.containerID))).toBe(true)
+    expect((await get('/api/v1/pods?fieldSelector=spec.nodeName%3Dworker-2')).body.items).toHaveLength(1)
+  })
 })
 
 describe('MockKubernetesApi watches', () => {
+  test('dropWatchesAfter ends each watch once it has sent that many events', async () => {
+    const mock = await start()
+    mock.dropWatchesAfter(2)
+    const response = await fetch(`${mock.url}/api/v1/pods?watch=true&resourceVersion=${mock.resourceVersion}`)
+    await mock.waitForWatch()
+    for (const name of ['d', 'e', 'f']) mock.addPod(pod(name, 'worker-1'))
+    const lines = (await response.text()).split('\n').filter(Boolean)
+    expect(lines.map((line) => (JSON.parse(line) as { object: KubeObject }).object.metadata?.name)).toEqual(['d', 'e'])
+    expect(mock.openWatches).toBe(0)
+  })
+
   test('from a resourceVersion: ADDED, MODIFIED and DELETED of the selection, each with a newer resourceVersion', async () => {
     const mock = await start()
     const from = mock.resourceVersion
