@@ -70,14 +70,20 @@ function checkout(rev: string, directory: string): string {
   return join(directory, 'packages/cli/src/bin.ts')
 }
 
+/** Lines only in `before` (-) and only in `after` (+), each in its file's order. */
 function changedLines(before: string, after: string): string[] {
   const a = readFileSync(before, 'utf8').split('\n')
   const b = readFileSync(after, 'utf8').split('\n')
-  const lines: string[] = []
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    if (a[i] !== b[i]) lines.push(`- ${a[i] ?? ''}`, `+ ${b[i] ?? ''}`)
+  const only = (lines: string[], other: string[]): string[] => {
+    const left = new Map<string, number>()
+    for (const line of other) left.set(line, (left.get(line) ?? 0) + 1)
+    return lines.filter((line) => {
+      const count = left.get(line) ?? 0
+      left.set(line, count - 1)
+      return count <= 0
+    })
   }
-  return lines
+  return [...only(a, b).map((line) => `- ${line}`), ...only(b, a).map((line) => `+ ${line}`)]
 }
 
 const directory = mkdtempSync(join(tmpdir(), 'radvisor-report-bench-'))

@@ -2,7 +2,7 @@ import { CHART_SERIES, type ChartData, ChartRecorder } from './_chart.ts'
 import type { Sample } from './_columns.ts'
 import { Distribution, type Quantiles } from './_distribution.ts'
 import type { LogInfo } from './_header.ts'
-import { type Millibottleneck, RESOURCES, type Resource, type RunSummary, RunStats } from './_runs.ts'
+import { type Millibottleneck, type Resource, type RunSummary, RunStats } from './_runs.ts'
 
 export { type Millibottleneck, RESOURCES, type Resource, type ShadedRun } from './_runs.ts'
 
@@ -249,7 +249,7 @@ export class TargetAnalyzer {
     const saturated = cpuSaturated || throttlingSaturated || memorySaturated || ioSaturated
     const chart = this.chart
     if (chart !== null) {
-      const values = this.chartValues
+      const values = this.chartValues // in CHART_SERIES order
       values[0] = cpuCores
       values[1] = cpuPercent
       values[2] = sample.memory
