@@ -2,9 +2,10 @@
  * DDSketch (Masson, Rim and Lee, VLDB 2019): a quantile sketch with a relative-error
  * guarantee. Values fall into logarithmic buckets `(γ^(k-1), γ^k]`, γ = (1+α)/(1-α), one
  * dense array of counts per sign; any quantile is read back within `α` of the true value
- * (relative), whatever the distribution. Memory is bounded by `maxBuckets` per sign: past
- * that (values spanning more than ~35 orders of magnitude at α = 0.5%) the lowest buckets
- * collapse into one, so only the smallest magnitudes lose accuracy.
+ * (relative), whatever the distribution. Memory is bounded by `maxBuckets` keys per sign
+ * (arrays of at most twice that): past that (values spanning more than ~35 orders of
+ * magnitude at α = 0.5%) the lowest buckets collapse into one, so only the smallest
+ * magnitudes lose accuracy.
  */
 export class LogSketch {
   private readonly multiplier: number
@@ -64,7 +65,10 @@ export class LogSketch {
   }
 }
 
-/** Counts per integer key in one array over the keys seen, growing in chunks, collapsing the lowest past `maxBuckets`. */
+/**
+ * Counts per integer key in one array over the keys seen (at most `maxBuckets` of them, the
+ * lowest collapsing past that), growing in chunks to at most twice that.
+ */
 class BucketStore {
   private counts = new Float64Array(0)
   /** Key of counts[0]. */
@@ -109,8 +113,10 @@ class BucketStore {
     const lowest = Math.max(Math.min(this.lowest, key), highest - this.maxBuckets + 1)
     if (lowest < this.offset || highest >= this.offset + this.counts.length) {
       const span = highest - lowest + 1
-      const size = Math.min(this.maxBuckets, span + Math.max(GROWTH, span >> 1))
-      const offset = lowest - Math.floor((size - span) / 2)
+      const size = Math.min(2 * this.maxBuckets, span + Math.max(GROWTH, span >> 1))
+      // Room on both sides; all of it above once the window slides up, as it then keeps doing
+      // (so a log of ever larger values reallocates once per maxBuckets/2 new keys, not per key).
+      const offset = lowest > Math.min(this.lowest, key) ? lowest : lowest - Math.floor((size - span) / 2)
       const counts = new Float64Array(size)
       for (let index = this.lowest - this.offset; index <= this.highest - this.offset; index++) {
         const moved = Math.max(index + this.offset, lowest) - offset
