@@ -34,6 +34,19 @@ describe('writeHtml', () => {
     expect(page).toMatch(/cpuCores:\[0\.1,0\.1,0\.1,0\.1,1\.95,1\.98,1\.92,0\.1,0\.1,0\.1,null,0\.1,null,null,0\.1,/)
   })
 
+  test('says when shading merges millibottlenecks, and when a target has no chart data', async () => {
+    const v1 = await analyzeLog(fixtureLines('v1-cpu-saturation.log'), 'v1.log')
+    const merged = { ...v1!, chart: { ...v1!.chart!, mergedWithin: 2500 } }
+    const bare = await analyzeLog(fixtureLines('v2-quota.log'), 'v2.log', undefined, undefined, false)
+    expect(bare?.chart).toBeNull()
+    const chunks: string[] = []
+    writeHtml(assembleReport([merged, bare!], [], 0), (chunk) => chunks.push(chunk), stubAssets)
+    const page = chunks.join('')
+    expect(page).toContain('millibottlenecks of a resource less than 2.50 s apart share one shading (2 shaded)')
+    expect(page).toContain('no chart data (analysed without charts)')
+    expect(pageData(page)[1]).toMatchObject({ runs: [], levels: [], windows: [] })
+  })
+
   test('a long target gives a bounded page, in bounded pieces, that keeps every millibottleneck and its peak', async () => {
     const rows = 100_000 // 83 min at 50 ms: 5 intervals per bucket of the finest level
     const log = {
