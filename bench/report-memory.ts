@@ -1,54 +1,135 @@
 /**
- * Peak memory of `radvisor report` on a large log (not a timed test). Generates a ~200 MB
- * cgroup v1 CSVY log (override with REPORT_BENCH_MB), then reads it in a fresh child
- * process per mode and prints the child's peak RSS (VmHWM) next to the file size:
- *   summary  analysis only (text/JSON output)
- *   html     analysis plus the full-resolution HTML page, written to /dev/null
- * Run: bun bench/report-memory.ts
+ * Peak memory, wall time and page size of `radvisor report` on a large log (not a timed
+ * test). Generates a cgroup v1 CSVY log of `--rows` rows (default 2.2 M, 50 ms apart, with
+ * CPU, memory and throttling millibottlenecks every few hundred rows and a late sample every
+ * 500), then runs the real CLI on it once per output in a fresh child process:
+ *   text   radvisor report <log>                  (stdout to a file)
+ *   json   radvisor report <log> --format json
+ *   html   radvisor report <log> --html <page>
+ * and prints the child's peak RSS (getrusage maxRSS), wall and CPU time (user + system,
+ * all threads; less sensitive to a loaded machine) and output size.
+ * `--baseline <git rev>` also runs that revision's CLI (extracted with `git archive` into a
+ * temporary directory beside the same node_modules) and prints both side by side, with
+ * the lines where their text summaries differ.
+ * Run: bun bench/report-memory.ts [--rows 2200000] [--baseline <rev>]
  */
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs'
-import * as nodeFs from 'node:fs'
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { formatText, reportFiles, writeHtml } from '@radvisor/report'
+import { parseArgs } from 'node:util'
 import { syntheticChunks } from '../packages/report/scripts/_synthetic.ts'
 
-const [mode, path] = process.argv.slice(2)
+const ROOT = join(import.meta.dir, '..')
+const { values: flags } = parseArgs({ options: { rows: { type: 'string', default: '2200000' }, baseline: { type: 'string' } } })
+const rows = Number(flags.rows)
+if (!Number.isInteger(rows) || rows < 2) throw new Error(`--rows must be an integer of at least 2, got '${flags.rows}'`)
 
-if (mode === 'summary' || mode === 'html') {
+interface Run {
+  readonly peakMiB: number
+  readonly seconds: number
+  readonly cpuSeconds: number
+  readonly outputBytes: number
+  readonly exitCode: number
+}
+
+const MODES = {
+  text: (log: string) => ['report', log],
+  json: (log: string) => ['report', log, '--format', 'json'],
+  html: (log: string, page: string) => ['report', log, '--html', page],
+} as const
+type Mode = keyof typeof MODES
+
+function run(bin: string, mode: Mode, log: string, output: string): Run {
+  const page = `${output}.html`
+  const fd = openSync(output, 'w')
   const started = performance.now()
-  const report = await reportFiles(nodeFs, [path as string])
-  formatText(report)
-  if (mode === 'html') {
-    const fd = openSync('/dev/null', 'w')
-    writeHtml(report, (chunk) => writeSync(fd, chunk))
-    closeSync(fd)
+  const child = Bun.spawnSync([process.execPath, bin, ...MODES[mode](log, page)], { stdout: fd, stderr: 'pipe', env: { ...process.env, NO_COLOR: '1' } })
+  const seconds = (performance.now() - started) / 1000
+  closeSync(fd)
+  if (child.exitCode !== 0) console.error(`${bin} ${mode} exited ${child.exitCode}: ${child.stderr.toString().trim()}`)
+  return {
+    peakMiB: (child.resourceUsage?.maxRSS ?? Number.NaN) / 1024 / 1024,
+    seconds,
+    cpuSeconds: Number(child.resourceUsage?.cpuTime.total ?? Number.NaN) / 1e6,
+    outputBytes: statSync(mode === 'html' ? page : output).size,
+    exitCode: child.exitCode ?? -1,
   }
-  const peak = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]
-  console.log(JSON.stringify({ peakKiB: Number(peak), samples: report.targets[0]?.summary.samples, seconds: (performance.now() - started) / 1000 }))
-} else {
-  const targetBytes = Number(process.env.REPORT_BENCH_MB ?? 200) * 1024 * 1024
-  const directory = mkdtempSync(join(tmpdir(), 'radvisor-report-bench-'))
+}
+
+/** The CLI of `rev`, extracted beside this checkout's node_modules (workspace packages from the extract). */
+function checkout(rev: string, directory: string): string {
+  const archive = Bun.spawnSync(['git', '-C', ROOT, 'archive', '--format=tar', rev])
+  if (archive.exitCode !== 0) throw new Error(`git archive ${rev}: ${archive.stderr.toString().trim()}`)
+  const tar = Bun.spawnSync(['tar', '-x', '-C', directory], { stdin: archive.stdout })
+  if (tar.exitCode !== 0) throw new Error(`tar: ${tar.stderr.toString().trim()}`)
+  mkdirSync(join(directory, 'node_modules/@radvisor'), { recursive: true })
+  for (const name of readdirSync(join(ROOT, 'node_modules'))) {
+    if (name !== '@radvisor') symlinkSync(join(ROOT, 'node_modules', name), join(directory, 'node_modules', name))
+  }
+  for (const name of readdirSync(join(directory, 'packages'))) symlinkSync(join(directory, 'packages', name), join(directory, 'node_modules/@radvisor', name))
+  return join(directory, 'packages/cli/src/bin.ts')
+}
+
+/** Lines only in `before` (-) and only in `after` (+), each in its file's order. */
+function changedLines(before: string, after: string): string[] {
+  const a = readFileSync(before, 'utf8').split('\n')
+  const b = readFileSync(after, 'utf8').split('\n')
+  const only = (lines: string[], other: string[]): string[] => {
+    const left = new Map<string, number>()
+    for (const line of other) left.set(line, (left.get(line) ?? 0) + 1)
+    return lines.filter((line) => {
+      const count = left.get(line) ?? 0
+      left.set(line, count - 1)
+      return count <= 0
+    })
+  }
+  return [...only(a, b).map((line) => `- ${line}`), ...only(b, a).map((line) => `+ ${line}`)]
+}
+
+const directory = mkdtempSync(join(tmpdir(), 'radvisor-report-bench-'))
+try {
   const log = join(directory, 'big.log')
-  try {
-    // ~330 bytes per synthetic v1 row (4 CPUs in cpu.usage.percpu)
-    const rows = Math.ceil(targetBytes / 330)
-    const fd = openSync(log, 'w')
-    for (const chunk of syntheticChunks({ name: 'big', schema: 'cgroup_v1', rows, hostCpus: 4, lateEvery: 500, bursts: [{ resource: 'cpu', at: 1000, rows: 3 }] }, 1 << 20)) {
-      writeSync(fd, chunk)
-    }
-    closeSync(fd)
-    const size = statSync(log).size
-    console.log(`log: ${(size / 1024 / 1024).toFixed(0)} MiB, ${rows} rows (cgroup v1)`)
-    for (const childMode of ['summary', 'html']) {
-      const child = Bun.spawnSync([process.execPath, import.meta.path, childMode, log], { stderr: 'inherit' })
-      const result = JSON.parse(child.stdout.toString())
+  const fd = openSync(log, 'w')
+  const bursts = [
+    { resource: 'cpu', at: 1000, rows: 3, every: 997 },
+    { resource: 'memory', at: 5000, rows: 8, every: 7919 },
+    { resource: 'throttling', at: 2000, rows: 2, every: 3001 },
+  ] as const
+  for (const chunk of syntheticChunks({ name: 'big', schema: 'cgroup_v1', rows, hostCpus: 2, lateEvery: 500, bursts }, 1 << 20)) writeSync(fd, chunk)
+  closeSync(fd)
+  console.log(`log: ${(statSync(log).size / 1e6).toFixed(0)} MB, ${rows} rows (cgroup v1, 50 ms apart)`)
+
+  const bins: [string, string][] = [['after', join(ROOT, 'packages/cli/src/bin.ts')]]
+  if (flags.baseline) {
+    const baseline = join(directory, 'baseline')
+    mkdirSync(baseline)
+    bins.unshift([`before (${flags.baseline})`, checkout(flags.baseline, baseline)])
+  }
+  const results = new Map<string, Run>()
+  for (const mode of Object.keys(MODES) as Mode[]) {
+    for (const [index, [label, bin]] of bins.entries()) {
+      const result = run(bin, mode, log, join(directory, `${mode}-${index}.out`))
+      results.set(`${label}/${mode}`, result)
       console.log(
-        `${childMode.padEnd(8)} peak RSS ${(result.peakKiB / 1024).toFixed(0)} MiB (${((result.peakKiB * 1024) / size).toFixed(2)}x the file), ` +
-          `${result.samples} samples in ${result.seconds.toFixed(1)} s`,
+        `${mode.padEnd(4)} ${label.padEnd(20)} peak RSS ${result.peakMiB.toFixed(0)} MiB, ${result.seconds.toFixed(1)} s (CPU ${result.cpuSeconds.toFixed(1)} s), output ${(result.outputBytes / 1e6).toFixed(2)} MB`,
       )
     }
-  } finally {
-    rmSync(directory, { recursive: true, force: true })
   }
+
+  console.log(`\n| output | ${bins.map(([label]) => `${label} peak RSS | wall (CPU) | size`).join(' | ')} |`)
+  console.log(`|---|${bins.map(() => '---:|---:|---:').join('|')}|`)
+  for (const mode of Object.keys(MODES) as Mode[]) {
+    const cells = bins.map(([label]) => {
+      const result = results.get(`${label}/${mode}`) as Run
+      const size = mode === 'html' ? `${(result.outputBytes / 1e6).toFixed(1)} MB` : `${(result.outputBytes / 1e3).toFixed(1)} kB`
+      return `${result.peakMiB.toFixed(0)} MiB | ${result.seconds.toFixed(1)} s (${result.cpuSeconds.toFixed(1)} s) | ${size}`
+    })
+    console.log(`| ${mode} | ${cells.join(' | ')} |`)
+  }
+  if (bins.length === 2) {
+    const diff = changedLines(join(directory, 'text-0.out'), join(directory, 'text-1.out'))
+    console.log(diff.length === 0 ? '\ntext summaries identical' : `\ntext summary lines that differ (before -, after +):\n${diff.join('\n')}`)
+  }
+} finally {
+  rmSync(directory, { recursive: true, force: true })
 }

@@ -2,13 +2,16 @@ import { describe, expect, test } from 'bun:test'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import * as nodeFs from 'node:fs'
 import { join } from 'node:path'
-import { reportFiles, writeHtml } from '@radvisor/report'
+import { analyzeLog, assembleReport, reportFiles, writeHtml } from '@radvisor/report'
+import { syntheticLines } from '../packages/report/scripts/_synthetic.ts'
 
 const ROOT = join(import.meta.dir, '..')
 const CHROMIUM = '/usr/bin/chromium'
 const ARTIFACTS = join(ROOT, '.artifacts')
 const hasChromium = existsSync(CHROMIUM)
 if (!hasChromium) console.warn(`report browser test skipped: ${CHROMIUM} is missing (apt-get install chromium)`)
+
+const BROWSER_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
 interface ChartCheck {
   target: number
@@ -32,7 +35,7 @@ describe('HTML report in headless Chromium', () => {
 
       const browser = await chromium.launch({
         executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+        args: BROWSER_ARGS,
       })
       try {
         const tab = await browser.newPage({ viewport: { width: 1280, height: 1800 } })
@@ -88,5 +91,97 @@ describe('HTML report in headless Chromium', () => {
       }
     },
     60_000,
+  )
+
+  test.skipIf(!hasChromium)(
+    'a long run: the page stays small, shades every millibottleneck with its peak drawn, and zooming draws finer data',
+    async () => {
+      const { chromium } = await import('playwright-core')
+      mkdirSync(ARTIFACTS, { recursive: true })
+      // 3 h at 50 ms: decimated at every level; CPU saturated 3 intervals every ~50 s, throttled every ~150 s
+      const log = {
+        name: 'long',
+        schema: 'cgroup_v1' as const,
+        rows: 200_000,
+        lateEvery: 500,
+        bursts: [
+          { resource: 'cpu' as const, at: 1000, rows: 3, every: 997 },
+          { resource: 'throttling' as const, at: 2000, rows: 2, every: 3001 },
+        ],
+      }
+      const analysis = await analyzeLog(syntheticLines(log), 'long.log')
+      const chunks: string[] = []
+      writeHtml(assembleReport([analysis!], [], 0), (chunk) => chunks.push(chunk))
+      const html = chunks.join('')
+      expect(html.length).toBeLessThan(10_000_000)
+      const page = join(ARTIFACTS, 'report-browser-long.html')
+      writeFileSync(page, html)
+      const counts = analysis!.summary.millibottlenecks.byResource
+
+      const browser = await chromium.launch({ executablePath: CHROMIUM, args: BROWSER_ARGS })
+      try {
+        const tab = await browser.newPage({ viewport: { width: 1280, height: 1200 } })
+        const errors: string[] = []
+        tab.on('pageerror', (error) => errors.push(error.message))
+        await tab.goto(`file://${page}`)
+        await tab.waitForFunction(() => (window as unknown as { radvisorReady?: boolean }).radvisorReady === true, null, { timeout: 30_000 })
+        const overview = await tab.evaluate(() => {
+          type Chart = { valToPos(value: number, scale: string, canvasPixels: boolean): number; bbox: { top: number; height: number }; data: (number | null)[][] }
+          const charts = (window as unknown as { radvisorCharts: { kind: string; chart: Chart; runs: number[][]; canvas: HTMLCanvasElement; level: number; levels: number }[] }).radvisorCharts
+          return charts.map(({ kind, chart, runs, canvas, level, levels }) => {
+            const ctx = canvas.getContext('2d') as CanvasRenderingContext2D
+            // every run: marked red at its middle (in the strip along the top: the dense line
+            // covers the shading below), and the chart's line reaching its peak there
+            let unshaded = 0
+            let peaksDrawn = 0
+            for (const [start, end] of runs) {
+              const x = Math.round(chart.valToPos(((start as number) + (end as number)) / 2, 'x', true))
+              const [r, g, b, a] = ctx.getImageData(x, Math.round(chart.bbox.top + devicePixelRatio), 1, 1).data
+              if (!((a as number) > 0 && (r as number) > (g as number) + 100 && (r as number) > (b as number) + 100)) unshaded++
+              const times = chart.data[0] as number[]
+              let peak = Number.NEGATIVE_INFINITY
+              for (let i = 0; i < times.length; i++) {
+                if ((times[i] as number) >= (start as number) && (times[i] as number) <= (end as number) + 1) peak = Math.max(peak, (chart.data[1]?.[i] as number | null) ?? Number.NEGATIVE_INFINITY)
+              }
+              if (kind === 'cpu' ? peak >= 95 : kind === 'throttling' ? peak > 0 : true) peaksDrawn++
+            }
+            return { kind, runs: runs.length, unshaded, peaksDrawn, level, levels, points: chart.data[0]?.length ?? 0 }
+          })
+        })
+        const cpu = overview.find((check) => check.kind === 'cpu')
+        const throttling = overview.find((check) => check.kind === 'throttling')
+        expect(cpu).toMatchObject({ runs: counts.cpu.count, unshaded: 0, peaksDrawn: counts.cpu.count, level: 0 })
+        expect(throttling).toMatchObject({ runs: counts.throttling.count, unshaded: 0, peaksDrawn: counts.throttling.count })
+        expect(cpu?.levels).toBeGreaterThan(1)
+        expect(cpu?.points).toBeLessThan(log.rows)
+
+        // zoom the CPU chart to 1% of the run around its 100th millibottleneck, through uPlot's API
+        const zoom = await tab.evaluate(async () => {
+          type Chart = { setScale(key: string, range: { min: number; max: number }): void; data: (number | null)[][]; scales: { x: { min: number; max: number } } }
+          const entries = (window as unknown as { radvisorCharts: { kind: string; chart: Chart; runs: number[][]; level: number }[] }).radvisorCharts
+          const entry = entries.find((candidate) => candidate.kind === 'cpu') as (typeof entries)[number]
+          const times = (): number[] => entry.chart.data[0] as number[]
+          const run = entry.runs[100] as number[]
+          const span = ((times()[times().length - 1] as number) - (times()[0] as number)) / 100
+          const range = { min: (run[0] as number) - span / 2, max: (run[0] as number) + span / 2 }
+          const inRange = (): number => times().filter((time) => time >= range.min && time <= range.max).length
+          const before = inRange()
+          entry.chart.setScale('x', range)
+          for (let i = 0; i < 100 && entry.level === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20))
+          const memory = entries.find((candidate) => candidate.kind === 'memory') as (typeof entries)[number]
+          return { before, after: inRange(), level: entry.level, scale: entry.chart.scales.x, range, memoryScale: memory.chart.scales.x }
+        })
+        expect(zoom.level).toBeGreaterThan(0)
+        expect(zoom.after).toBeGreaterThan(zoom.before)
+        expect(zoom.scale.min).toBeCloseTo(zoom.range.min, 6)
+        expect(zoom.scale.max).toBeCloseTo(zoom.range.max, 6)
+        expect(zoom.memoryScale.min).toBeCloseTo(zoom.range.min, 6) // the target's charts zoom together
+        await tab.screenshot({ path: join(ARTIFACTS, 'report-browser-long.png'), fullPage: true })
+        expect(errors).toEqual([])
+      } finally {
+        await browser.close()
+      }
+    },
+    120_000,
   )
 })

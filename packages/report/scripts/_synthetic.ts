@@ -7,11 +7,12 @@
 
 export type Schema = 'cgroup_v1' | 'cgroup_v2'
 
-/** A saturation to inject: `resource` saturated from row `at` for `rows` intervals. */
+/** A saturation to inject: `resource` saturated from row `at` for `rows` intervals, again every `every` rows if given. */
 export interface Burst {
   readonly resource: 'cpu' | 'memory' | 'throttling'
   readonly at: number
   readonly rows: number
+  readonly every?: number
 }
 
 export interface SyntheticLog {
@@ -74,7 +75,7 @@ export function* syntheticLines(log: SyntheticLog): Generator<string> {
   yield columns.join(',')
   const random = mulberry32(log.seed ?? 1)
   const burstAt = (resource: Burst['resource'], row: number): boolean =>
-    (log.bursts ?? []).some((burst) => burst.resource === resource && row > burst.at && row <= burst.at + burst.rows)
+    (log.bursts ?? []).some((burst) => burst.resource === resource && row > burst.at && (row - burst.at - 1) % (burst.every ?? Infinity) < burst.rows)
   let time = log.startNs ?? 1_700_000_000_000_000_000n
   let cpuNs = 5_000_000_000
   let periods = 0

@@ -1,3 +1,4 @@
+import { EXACT_VALUES } from './_distribution.ts'
 import type { Millibottleneck, RateName, Resource, TargetSummary } from './analyze.ts'
 import { bytes, bytesPerSecond, decimal, fraction, percent, perSecond } from './_units.ts'
 import type { Report } from './report.ts'
@@ -15,6 +16,11 @@ export const RATE_ROWS: readonly { readonly name: RateName; readonly label: stri
   { name: 'pageFaultsPerSec', label: 'page faults', format: perSecond },
   { name: 'majorPageFaultsPerSec', label: 'major page faults', format: perSecond },
 ]
+
+/** Says how far p50/p90/p99 may be from the exact ones (the sketch's relative error). */
+export function percentileNote(relativeError: number): string {
+  return `p50, p90 and p99 within ${percent(relativeError * 100)} (more than ${EXACT_VALUES} intervals: read from a sketch; min, max and totals exact)`
+}
 
 /** A millibottleneck's peak in its resource's unit. */
 export function formatPeak(resource: Resource, peak: number): string {

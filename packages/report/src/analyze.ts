@@ -1,10 +1,10 @@
+import { CHART_SERIES, type ChartData, ChartRecorder } from './_chart.ts'
 import type { Sample } from './_columns.ts'
+import { Distribution, type Quantiles } from './_distribution.ts'
 import type { LogInfo } from './_header.ts'
-import { finiteSorted, float32, float64, type Quantiles, quantiles, rank, Series } from './_series.ts'
+import { type Millibottleneck, type Resource, type RunSummary, RunStats } from './_runs.ts'
 
-/** A resource that can saturate. */
-export type Resource = 'cpu' | 'throttling' | 'memory' | 'io-wait'
-export const RESOURCES: readonly Resource[] = ['cpu', 'throttling', 'memory', 'io-wait']
+export { type Millibottleneck, RESOURCES, type Resource, type ShadedRun } from './_runs.ts'
 
 /** Thresholds for calling an interval saturated. */
 export interface AnalysisOptions {
@@ -16,38 +16,18 @@ export interface AnalysisOptions {
 
 export const defaultAnalysisOptions: AnalysisOptions = { cpuThreshold: 95, memoryThreshold: 95 }
 
-/**
- * A run of consecutive saturated intervals of one resource. `peak` is in the resource's
- * unit: CPU and memory in percent of the limit, throttling as the fraction of CFS periods
- * throttled, I/O wait as the average number of requests waiting.
- */
-export interface Millibottleneck {
-  readonly resource: Resource
-  /** Unix ms of the first saturated interval's start and of the last one's end. */
-  readonly start: number
-  readonly end: number
-  readonly duration: number
-  readonly intervals: number
-  readonly peak: number
-}
-
-/** Per-interval values at full resolution, for charts; NaN is a gap. */
-export interface TargetSeries {
-  /** Unix ms at the end of each interval. */
-  readonly time: Float64Array
-  readonly cpuCores: Float32Array
-  readonly cpuPercent: Float32Array
-  readonly throttledFraction: Float32Array
-  readonly memoryBytes: Float32Array
-  readonly memoryPercent: Float32Array
-  readonly ioReadBytesPerSec: Float32Array
-  readonly ioWriteBytesPerSec: Float32Array
-  readonly ioWait: Float32Array
-  readonly pageFaultsPerSec: Float32Array
-  readonly majorPageFaultsPerSec: Float32Array
-}
-
-export type RateName = Exclude<keyof TargetSeries, 'time'>
+/** The rates derived per interval. */
+export type RateName =
+  | 'cpuCores'
+  | 'cpuPercent'
+  | 'throttledFraction'
+  | 'memoryBytes'
+  | 'memoryPercent'
+  | 'ioReadBytesPerSec'
+  | 'ioWriteBytesPerSec'
+  | 'ioWait'
+  | 'pageFaultsPerSec'
+  | 'majorPageFaultsPerSec'
 
 /** How punctually the samples were taken (DESIGN §8). */
 export interface SamplingStats {
@@ -92,22 +72,20 @@ export interface TargetSummary {
     readonly peakMemoryBytes: number | null
   }
   readonly rates: Readonly<Record<RateName, Quantiles | null>>
-  readonly millibottlenecks: {
-    readonly count: number
-    readonly totalDuration: number
-    readonly byResource: Readonly<Record<Resource, { readonly count: number; readonly totalDuration: number }>>
-    /** The 10 longest, longest first. */
-    readonly longest: readonly Millibottleneck[]
-  }
+  /**
+   * 0 when every percentile (of the rates and of the sampling deltas) is exact; else the
+   * largest relative error of any of them (past `EXACT_VALUES` intervals they come from a sketch).
+   */
+  readonly percentileError: number
+  /** Exact counts and durations; the 10 longest, longest first. */
+  readonly millibottlenecks: RunSummary
   readonly sampling: SamplingStats | null
 }
 
-/** A target's summary plus the full-resolution data the HTML report draws. */
+/** A target's summary plus, when asked for, the bounded chart data the HTML report draws. */
 export interface TargetAnalysis {
   readonly summary: TargetSummary
-  readonly series: TargetSeries
-  /** Every millibottleneck, in time order. */
-  readonly millibottlenecks: readonly Millibottleneck[]
+  readonly chart: ChartData | null
 }
 
 const RATE_NAMES: readonly RateName[] = [
@@ -126,7 +104,6 @@ const RATE_NAMES: readonly RateName[] = [
 /** Counters whose gaps count; bit positions in the gap masks. */
 const COUNTERS = ['cpu', 'periods', 'throttled', 'ioRead', 'ioWrite', 'ioWait', 'faults', 'majorFaults'] as const
 const LATE_FACTOR = 1.2
-const TOP = 10
 
 interface OpenRun {
   start: number
@@ -137,8 +114,9 @@ interface OpenRun {
 
 /**
  * Turns one target's samples into per-interval rates, millibottlenecks and sampling
- * statistics, one sample at a time: it keeps the previous sample, the open saturation runs
- * and the per-interval series (a few bytes per interval), never the rows.
+ * statistics, one sample at a time, in memory that does not grow with the log: it keeps
+ * the previous sample, the open saturation runs, one bounded distribution per rate, the
+ * millibottleneck counts and longest few, and (with `charts`) the bounded chart data.
  */
 export class TargetAnalyzer {
   private readonly previous: Record<(typeof COUNTERS)[number] | 'time', number> = {
@@ -152,14 +130,16 @@ export class TargetAnalyzer {
     faults: Number.NaN,
     majorFaults: Number.NaN,
   }
-  private readonly time = new Series(float64)
-  private readonly delta = new Series(float64)
-  private readonly rates = Object.fromEntries(RATE_NAMES.map((name) => [name, new Series(float32)])) as Record<RateName, Series<Float32Array>>
+  private readonly deltas = new Distribution()
+  private readonly rates = Object.fromEntries(RATE_NAMES.map((name) => [name, new Distribution()])) as Record<RateName, Distribution>
   private readonly open = new Map<Resource, OpenRun>()
-  private readonly done: Millibottleneck[] = []
+  private readonly runs = new RunStats()
+  private readonly chart: ChartRecorder | null
+  private readonly chartValues = new Float64Array(CHART_SERIES.length)
   private readonly gapMasks = new Map<number, number>()
   private presentMask = 0
   private samples = 0
+  private intervals = 0
   private first = Number.NaN
   private quotaSeen = Number.NaN
   private memoryLimit = Number.NaN
@@ -170,7 +150,10 @@ export class TargetAnalyzer {
     readonly info: LogInfo,
     private readonly options: AnalysisOptions = defaultAnalysisOptions,
     private readonly onProblem: (line: number, message: string) => void = () => {},
-  ) {}
+    charts = true,
+  ) {
+    this.chart = charts ? new ChartRecorder() : null
+  }
 
   push(sample: Sample): void {
     const previous = this.previous
@@ -196,9 +179,14 @@ export class TargetAnalyzer {
   /** Closes open runs and computes the summary. */
   finish(): TargetAnalysis {
     for (const resource of [...this.open.keys()]) this.close(resource)
-    const series = this.series()
-    const millibottlenecks = [...this.done].sort((a, b) => a.start - b.start || RESOURCES.indexOf(a.resource) - RESOURCES.indexOf(b.resource))
-    return { summary: this.summary(series, millibottlenecks), series, millibottlenecks }
+    return { summary: this.summary(), chart: this.chart?.finish() ?? null }
+  }
+
+  /** Numbers held by the distributions and the chart data: what a test of the memory bound checks. */
+  get footprint(): { readonly distributions: number; readonly buckets: number; readonly windowPoints: number; readonly shadedRuns: number } {
+    let distributions = this.deltas.footprint
+    for (const name of RATE_NAMES) distributions += this.rates[name].footprint
+    return { distributions, ...(this.chart?.footprint ?? { buckets: 0, windowPoints: 0, shadedRuns: 0 }) }
   }
 
   /** Derives the interval from the previous sample to this one; returns its gap mask. */
@@ -230,8 +218,8 @@ export class TargetAnalyzer {
     const waiting = ioWait / (elapsedMs * 1e6)
     const perSecond = 1000 / elapsedMs
 
-    this.time.push(sample.time)
-    this.delta.push(elapsedMs)
+    this.intervals++
+    this.deltas.push(elapsedMs)
     const rates = this.rates
     rates.cpuCores.push(cpuCores)
     rates.cpuPercent.push(cpuPercent)
@@ -254,10 +242,22 @@ export class TargetAnalyzer {
     if (throttled >= 0) totals.throttled += throttled
 
     const start = previous.time
-    this.track('cpu', cpuPercent >= this.options.cpuThreshold, cpuPercent, start, sample.time)
-    this.track('throttling', throttledFraction > 0, throttledFraction, start, sample.time)
-    this.track('memory', memoryPercent >= this.options.memoryThreshold, memoryPercent, start, sample.time)
-    this.track('io-wait', waiting >= 1, waiting, start, sample.time)
+    const cpuSaturated = this.track('cpu', cpuPercent >= this.options.cpuThreshold, cpuPercent, start, sample.time)
+    const throttlingSaturated = this.track('throttling', throttledFraction > 0, throttledFraction, start, sample.time)
+    const memorySaturated = this.track('memory', memoryPercent >= this.options.memoryThreshold, memoryPercent, start, sample.time)
+    const ioSaturated = this.track('io-wait', waiting >= 1, waiting, start, sample.time)
+    const saturated = cpuSaturated || throttlingSaturated || memorySaturated || ioSaturated
+    const chart = this.chart
+    if (chart !== null) {
+      const values = this.chartValues // in CHART_SERIES order
+      values[0] = cpuCores
+      values[1] = cpuPercent
+      values[2] = sample.memory
+      values[3] = ioRead * perSecond
+      values[4] = ioWrite * perSecond
+      values[5] = throttledFraction
+      chart.push(sample.time, values, saturated)
+    }
     return gapMask
   }
 
@@ -267,12 +267,12 @@ export class TargetAnalyzer {
     return this.info.cpuQuota ?? this.info.hostCpus
   }
 
-  /** Extends the resource's open run while saturated; a gap (NaN) or an idle interval ends it. */
-  private track(resource: Resource, saturated: boolean, value: number, start: number, end: number): void {
+  /** Extends the resource's open run while saturated; a gap (NaN) or an idle interval ends it. Returns `saturated`. */
+  private track(resource: Resource, saturated: boolean, value: number, start: number, end: number): boolean {
     const run = this.open.get(resource)
     if (!saturated) {
       if (run) this.close(resource)
-      return
+      return false
     }
     if (run) {
       run.end = end
@@ -281,29 +281,20 @@ export class TargetAnalyzer {
     } else {
       this.open.set(resource, { start, end, intervals: 1, peak: value })
     }
+    return true
   }
 
   private close(resource: Resource): void {
     const run = this.open.get(resource)
     if (!run) return
     this.open.delete(resource)
-    this.done.push({ resource, start: run.start, end: run.end, duration: run.end - run.start, intervals: run.intervals, peak: run.peak })
+    const millibottleneck: Millibottleneck = { resource, start: run.start, end: run.end, duration: run.end - run.start, intervals: run.intervals, peak: run.peak }
+    this.runs.add(millibottleneck)
+    this.chart?.addRun(millibottleneck)
   }
 
-  private series(): TargetSeries {
-    const values = Object.fromEntries(RATE_NAMES.map((name) => [name, this.rates[name].values()])) as Record<RateName, Float32Array>
-    return { time: this.time.values(), ...values }
-  }
-
-  private summary(series: TargetSeries, millibottlenecks: readonly Millibottleneck[]): TargetSummary {
+  private summary(): TargetSummary {
     const info = this.info
-    const byResource = Object.fromEntries(
-      RESOURCES.map((resource) => {
-        const runs = millibottlenecks.filter((run) => run.resource === resource)
-        return [resource, { count: runs.length, totalDuration: sum(runs.map((run) => run.duration)) }]
-      }),
-    ) as Record<Resource, { count: number; totalDuration: number }>
-    const longest = [...millibottlenecks].sort((a, b) => b.duration - a.duration || a.start - b.start).slice(0, TOP)
     let gaps = 0
     for (const [mask, count] of this.gapMasks) if ((mask & this.presentMask) !== 0) gaps += count
     const hasSamples = this.samples > 0
@@ -328,7 +319,7 @@ export class TargetAnalyzer {
       end: last,
       duration: hasSamples ? last - this.first : 0,
       samples: this.samples,
-      intervals: series.time.length,
+      intervals: this.intervals,
       gaps,
       totals: {
         cpuSeconds: this.totals.cpu / 1e9,
@@ -340,48 +331,24 @@ export class TargetAnalyzer {
         throttledPeriods: this.totals.throttled,
         peakMemoryBytes: Number.isFinite(this.peakMemory) ? this.peakMemory : null,
       },
-      rates: Object.fromEntries(RATE_NAMES.map((name) => [name, quantiles(series[name])])) as Record<RateName, Quantiles | null>,
-      millibottlenecks: {
-        count: millibottlenecks.length,
-        totalDuration: sum(millibottlenecks.map((run) => run.duration)),
-        byResource,
-        longest,
-      },
+      rates: Object.fromEntries(RATE_NAMES.map((name) => [name, this.rates[name].quantiles()])) as Record<RateName, Quantiles | null>,
+      percentileError: Math.max(this.deltas.relativeError, ...RATE_NAMES.map((name) => this.rates[name].relativeError)),
+      millibottlenecks: this.runs.summary(),
       sampling: this.sampling(),
     }
   }
 
   private sampling(): SamplingStats | null {
-    const deltas = this.delta.values()
-    const sorted = finiteSorted(deltas)
-    if (sorted.length === 0) return null
-    const nominal = rank(sorted, 50)
-    let lateIntervals = 0
-    let lateDuration = 0
-    let total = 0
-    for (const delta of deltas) {
-      total += delta
-      if (delta > LATE_FACTOR * nominal) {
-        lateIntervals++
-        lateDuration += delta
-      }
-    }
+    const deltas = this.deltas
+    if (deltas.count === 0) return null
+    const nominal = deltas.percentile(50)
+    const late = deltas.above(LATE_FACTOR * nominal)
     return {
       nominalInterval: nominal,
-      deltas: {
-        min: sorted[0] as number,
-        p50: nominal,
-        p90: rank(sorted, 90),
-        p99: rank(sorted, 99),
-        max: sorted[sorted.length - 1] as number,
-      },
-      lateIntervals,
-      lateDuration,
-      lateShare: total > 0 ? lateDuration / total : 0,
+      deltas: { min: deltas.min, p50: nominal, p90: deltas.percentile(90), p99: deltas.percentile(99), max: deltas.max },
+      lateIntervals: late.count,
+      lateDuration: late.sum,
+      lateShare: deltas.sum > 0 ? late.sum / deltas.sum : 0,
     }
   }
-}
-
-function sum(values: readonly number[]): number {
-  return values.reduce((total, value) => total + value, 0)
 }

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { CHART_SERIES, type ChartSeries } from './_chart.ts'
+import type { ChartPoints } from './_decimate.ts'
 import { CLIENT_SCRIPT } from './_html-client.ts'
-import { formatPeak, offsetOf, originOf, RATE_ROWS } from './_present.ts'
+import { formatPeak, offsetOf, originOf, percentileNote, RATE_ROWS } from './_present.ts'
 import { bytes, decimal, milliseconds, offset, percent } from './_units.ts'
-import type { TargetAnalysis, TargetSummary } from './analyze.ts'
+import type { TargetAnalysis } from './analyze.ts'
 import type { Report } from './report.ts'
 
 /** uPlot's script and stylesheet, inlined so the page needs no network. */
@@ -23,10 +25,11 @@ export function uplotAssets(): ChartAssets {
 const CHUNK = 8192
 
 /**
- * Writes the report as one self-contained HTML page through `write` (called with pieces,
- * so a report of millions of intervals is never one string): a summary table and four
- * zoomable uPlot charts per target (CPU, memory, I/O, throttling) at full resolution, with
- * millibottlenecks shaded.
+ * Writes the report as one self-contained HTML page through `write` (called with pieces):
+ * a summary table and four zoomable uPlot charts per target (CPU, memory, I/O, throttling)
+ * with millibottlenecks shaded, drawn from the analysis's bounded chart data (min/max
+ * levels and full-resolution windows), so the page's size does not grow with the log.
+ * Targets analysed without charts get none.
  */
 export function writeHtml(report: Report, write: (chunk: string) => void, assets: ChartAssets = uplotAssets()): void {
   write(`<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>radvisor report</title>\n`)
@@ -37,7 +40,7 @@ export function writeHtml(report: Report, write: (chunk: string) => void, assets
     for (const problem of report.problems) write(`<li>${escapeHtml(`${problem.source}${problem.line > 0 ? `:${problem.line}` : ''}: ${problem.message}`)}</li>`)
     write('</ul></details>\n')
   }
-  report.targets.forEach((target, index) => write(targetSection(report, target.summary, index)))
+  report.targets.forEach((target, index) => write(targetSection(report, target, index)))
   write(`<script>${assets.script}</script>\n`)
   write(`<script>window.RADVISOR_ALIGNED = ${report.origin !== null}; window.RADVISOR_TARGETS = [];</script>\n`)
   for (const target of report.targets) {
@@ -51,10 +54,12 @@ export function writeHtml(report: Report, write: (chunk: string) => void, assets
 function lead(report: Report): string {
   const thresholds = `CPU >= ${report.options.cpuThreshold}% of its limit, memory >= ${report.options.memoryThreshold}% of its limit, any throttling, or I/O wait >= 1 queued request`
   const axis = report.origin === null ? '' : ` Targets aligned on one time axis from ${new Date(report.origin).toISOString()}.`
-  return `${report.targets.length} target(s). A millibottleneck is a run of consecutive intervals with ${thresholds}; they are shaded red. Charts show seconds from the first sample${report.origin === null ? '' : ' of any target'}; drag to zoom, double-click to reset.${axis}`
+  return `${report.targets.length} target(s). A millibottleneck is a run of consecutive intervals with ${thresholds}; they are shaded red. Charts show seconds from the first sample${report.origin === null ? '' : ' of any target'}; drag to zoom, double-click to reset. Long runs are drawn as each stretch's lowest and highest value, so every peak shows; zooming in draws finer data, and the samples around millibottlenecks at full resolution.${axis}`
 }
 
-function targetSection(report: Report, target: TargetSummary, index: number): string {
+function targetSection(report: Report, analysis: TargetAnalysis, index: number): string {
+  const target = analysis.summary
+  const chart = analysis.chart
   const rows = RATE_ROWS.map((row) => {
     const q = target.rates[row.name]
     return q ? `<tr><th>${row.label}</th><td>${row.format(q.p50)}</td><td>${row.format(q.p99)}</td><td>${row.format(q.max)}</td></tr>` : ''
@@ -74,8 +79,13 @@ function targetSection(report: Report, target: TargetSummary, index: number): st
       ? `sampled every ${milliseconds(sampling.nominalInterval)} (p99 ${milliseconds(sampling.deltas.p99)}, max ${milliseconds(sampling.deltas.max)}); ${sampling.lateIntervals} late intervals = ${percent(sampling.lateShare * 100)} of the run`
       : 'fewer than two samples',
     `${target.gaps} gaps (missing or reset counters)`,
+    ...(target.percentileError > 0 ? [percentileNote(target.percentileError)] : []),
     `CPU limit ${target.cpuLimit ? `${decimal(target.cpuLimit.cores)} cores (${target.cpuLimit.from})` : 'unknown'}, memory limit ${target.memoryLimit === null ? 'none' : bytes(target.memoryLimit)}`,
     mb.count === 0 ? 'no millibottlenecks' : `millibottlenecks: ${mb.count}, ${milliseconds(mb.totalDuration)} in all`,
+    ...(chart && chart.mergedWithin > 0
+      ? [`too many to shade one by one: millibottlenecks of a resource less than ${milliseconds(chart.mergedWithin)} apart share one shading (${chart.millibottlenecks.length} shaded)`]
+      : []),
+    ...(chart ? [] : ['no chart data (analysed without charts)']),
   ]
   return `<section class="target" id="target-${index}">
 <h2>${escapeHtml(target.name)}</h2>
@@ -90,31 +100,54 @@ ${mb.count > 0 ? `<table class="runs"><caption>Longest millibottlenecks</caption
 `
 }
 
-/** One target's chart data as a JS object literal; x in seconds from the origin. */
+/** How each chart series is written on the page: its name there and its rounding. */
+const PAGE_SERIES: Readonly<Record<ChartSeries, readonly [string, (value: number) => number]>> = {
+  cpuCores: ['cpuCores', significant],
+  cpuPercent: ['cpuPercent', significant],
+  memoryBytes: ['memoryBytes', Math.round],
+  ioReadBytesPerSec: ['ioReadBytesPerSec', significant],
+  ioWriteBytesPerSec: ['ioWriteBytesPerSec', significant],
+  throttledFraction: ['throttledPercent', (fraction) => significant(fraction * 100)],
+}
+
+/**
+ * One target's chart data as a JS object literal, x in seconds from the origin: `levels`
+ * (coarsest first, each with its bucket width), `windows` (full resolution), and the
+ * millibottlenecks to shade as `[start, end, resource]`.
+ */
 function writeTargetData(report: Report, target: TargetAnalysis, write: (chunk: string) => void): void {
-  const { summary, series } = target
+  const { summary, chart } = target
   const origin = originOf(report, summary)
-  const seconds = (time: number): number => (time - origin) / 1000
+  const seconds = (time: number): number => round((time - origin) / 1000, 6)
   write(
     `{name:${script(summary.name)},cpuLimit:${summary.cpuLimit ? summary.cpuLimit.cores : null},cpuLimitFrom:${script(summary.cpuLimit?.from ?? null)},memoryLimit:${summary.memoryLimit},hasIoWait:${summary.rates.ioWait !== null}`,
   )
-  write(`,runs:${script(target.millibottlenecks.map((run) => [round(seconds(run.start), 6), round(seconds(run.end), 6), run.resource]))}`)
-  write(',x:')
-  writeNumbers(series.time, write, (time) => round(seconds(time), 6))
-  write(',series:{')
-  const columns: [string, Float32Array, (value: number) => number][] = [
-    ['cpuCores', series.cpuCores, significant],
-    ['cpuPercent', series.cpuPercent, significant],
-    ['memoryBytes', series.memoryBytes, Math.round],
-    ['ioReadBytesPerSec', series.ioReadBytesPerSec, significant],
-    ['ioWriteBytesPerSec', series.ioWriteBytesPerSec, significant],
-    ['throttledPercent', series.throttledFraction, (fraction) => significant(fraction * 100)],
-  ]
-  columns.forEach(([name, values, shape], index) => {
-    write(`${index === 0 ? '' : ','}${name}:`)
-    writeNumbers(values, write, shape)
+  write(`,runs:${script((chart?.millibottlenecks ?? []).map((run) => [seconds(run.start), seconds(run.end), run.resource]))}`)
+  write(',levels:[')
+  chart?.levels.forEach((level, index) => {
+    write(`${index === 0 ? '' : ','}{bucket:${level.bucketMs / 1000},`)
+    writePoints(level, seconds, write)
+    write('}')
   })
-  write('}}')
+  write('],windows:[')
+  chart?.windows.forEach((window, index) => {
+    write(index === 0 ? '{' : ',{')
+    writePoints(window, seconds, write)
+    write('}')
+  })
+  write(']}')
+}
+
+function writePoints(points: ChartPoints, seconds: (time: number) => number, write: (chunk: string) => void): void {
+  write('x:')
+  writeNumbers(points.time, write, seconds)
+  write(',series:{')
+  CHART_SERIES.forEach((name, index) => {
+    const [pageName, shape] = PAGE_SERIES[name]
+    write(`${index === 0 ? '' : ','}${pageName}:`)
+    writeNumbers(points.values[index] as Float32Array, write, shape)
+  })
+  write('}')
 }
 
 function writeNumbers(values: ArrayLike<number>, write: (chunk: string) => void, shape: (value: number) => number): void {

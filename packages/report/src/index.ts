@@ -1,7 +1,10 @@
+export { CHART_SERIES, type ChartData, type ChartSeries } from './_chart.ts'
 export type { Sample } from './_columns.ts'
+export type { ChartLevel, ChartPoints } from './_decimate.ts'
+export type { Quantiles } from './_distribution.ts'
 export type { CollectorType, LogInfo } from './_header.ts'
 export { fileChunks, type Line, LineSplitter } from './_lines.ts'
-export type { Quantiles } from './_series.ts'
+export type { RunSummary } from './_runs.ts'
 export {
   type AnalysisOptions,
   defaultAnalysisOptions,
@@ -10,9 +13,9 @@ export {
   type Resource,
   RESOURCES,
   type SamplingStats,
+  type ShadedRun,
   type TargetAnalysis,
   TargetAnalyzer,
-  type TargetSeries,
   type TargetSummary,
 } from './analyze.ts'
 export { type ChartAssets, uplotAssets, writeHtml } from './html.ts'

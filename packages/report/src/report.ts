@@ -29,18 +29,20 @@ type LineInput = Iterable<string | Line> | AsyncIterable<string | Line>
 
 /**
  * Analyses one log given as lines (strings are numbered from 1). Returns null when the log
- * has no usable header; problems go to `onProblem`.
+ * has no usable header; problems go to `onProblem`. `charts: false` leaves out the chart
+ * data (text and JSON reports need only the summary).
  */
 export async function analyzeLog(
   lines: LineInput,
   source: string,
   options: AnalysisOptions = defaultAnalysisOptions,
   onProblem: (problem: Problem) => void = () => {},
+  charts = true,
 ): Promise<TargetAnalysis | null> {
   let analyzer: TargetAnalyzer | null = null
   const parser = new CsvyParser(source, {
     header: (info) => {
-      analyzer = new TargetAnalyzer(info, options, (line, message) => onProblem({ source, line, message }))
+      analyzer = new TargetAnalyzer(info, options, (line, message) => onProblem({ source, line, message }), charts)
     },
     sample: (sample) => analyzer?.push(sample),
     problem: onProblem,
@@ -67,9 +69,10 @@ export function assembleReport(
 
 /**
  * Reads every log found in `inputs` (files, or directories whose `*.log` files are read)
- * through the injected `fs`, streaming each in 64 KiB chunks.
+ * through the injected `fs`, streaming each in 64 KiB chunks; `charts: false` when no
+ * HTML page will be written.
  */
-export async function reportFiles(fs: FileSystem, inputs: readonly string[], options: ReportOptions = defaultReportOptions): Promise<Report> {
+export async function reportFiles(fs: FileSystem, inputs: readonly string[], options: ReportOptions = defaultReportOptions, charts = true): Promise<Report> {
   const files = findLogs(fs, inputs)
   const targets: TargetAnalysis[] = []
   const problems: Problem[] = []
@@ -81,7 +84,7 @@ export async function reportFiles(fs: FileSystem, inputs: readonly string[], opt
       if (kept++ < MAX_PROBLEMS_PER_FILE) problems.push(problem)
     }
     try {
-      const analysis = await analyzeLog(new LineSplitter().lines(fileChunks(fs, file)), file, options, onProblem)
+      const analysis = await analyzeLog(new LineSplitter().lines(fileChunks(fs, file)), file, options, onProblem, charts)
       if (analysis) targets.push(analysis)
     } catch (error) {
       onProblem({ source: file, line: 0, message: `cannot read: ${describeError(error)}; file skipped` })

@@ -1,4 +1,4 @@
-import { formatPeak, offsetOf, originOf, RATE_ROWS } from './_present.ts'
+import { formatPeak, offsetOf, originOf, percentileNote, RATE_ROWS } from './_present.ts'
 import { bytes, decimal, milliseconds, offset, percent } from './_units.ts'
 import { RESOURCES, type TargetSummary } from './analyze.ts'
 import type { Report } from './report.ts'
@@ -32,6 +32,7 @@ function targetBlock(report: Report, target: TargetSummary): string {
     return q ? [row.label, row.format(q.p50), row.format(q.p99), row.format(q.max)] : []
   })
   lines.push(...table(['', 'p50', 'p99', 'max'], rows, 'lrrr').map((line) => `  ${line}`))
+  if (target.percentileError > 0) lines.push(`  ${percentileNote(target.percentileError)}`)
   lines.push('')
   const t = target.totals
   lines.push(

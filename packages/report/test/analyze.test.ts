@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { emptySample, type Sample } from '../src/_columns.ts'
 import type { LogInfo } from '../src/_header.ts'
+import { CHART_SERIES } from '../src/_chart.ts'
 import { TargetAnalyzer } from '../src/analyze.ts'
 import type { Problem } from '../src/parse.ts'
 import { analyzeLog } from '../src/report.ts'
@@ -38,7 +39,7 @@ describe('fixtures/report/v1-cpu-saturation.log (2 host CPUs, 100 MiB limit)', a
   })
 
   test('finds the 150 ms CPU saturation run (97.5%, 99%, 96% of 2 cores) with its start and peak', () => {
-    const cpu = analysis?.millibottlenecks.filter((run) => run.resource === 'cpu')
+    const cpu = analysis?.chart?.millibottlenecks.filter((run) => run.resource === 'cpu')
     expect(cpu).toHaveLength(1)
     expect(cpu?.[0]).toMatchObject({ start: 1_700_000_000_200, end: 1_700_000_000_350, duration: 150, intervals: 3 })
     expect(cpu?.[0]?.peak).toBeCloseTo(99, 9)
@@ -46,7 +47,7 @@ describe('fixtures/report/v1-cpu-saturation.log (2 host CPUs, 100 MiB limit)', a
 
   test('turns the counter reset and the empty cell into gaps, not spikes', () => {
     expect(summary?.gaps).toBe(3)
-    const cores = analysis?.series.cpuCores
+    const cores = analysis?.chart?.levels.at(-1)?.values[CHART_SERIES.indexOf('cpuCores')] // the finest level: every sample, at this length
     expect(Number.isNaN(cores?.[10])).toBe(true) // the reset interval
     expect(Number.isNaN(cores?.[12])).toBe(true) // into the empty cell
     expect(Number.isNaN(cores?.[13])).toBe(true) // out of it
@@ -56,8 +57,8 @@ describe('fixtures/report/v1-cpu-saturation.log (2 host CPUs, 100 MiB limit)', a
   })
 
   test('finds the one memory interval at 95.4% of the limit', () => {
-    const memory = analysis?.millibottlenecks.filter((run) => run.resource === 'memory')
-    expect(memory).toEqual([{ resource: 'memory', start: 1_700_000_000_820, end: 1_700_000_000_870, duration: 50, intervals: 1, peak: (100_000_000 / 104_857_600) * 100 }])
+    const memory = analysis?.chart?.millibottlenecks.filter((run) => run.resource === 'memory')
+    expect(memory).toEqual([{ resource: 'memory', start: 1_700_000_000_820, end: 1_700_000_000_870, duration: 50, intervals: 1, peak: (100_000_000 / 104_857_600) * 100, runs: 1 }])
     expect(summary?.totals.peakMemoryBytes).toBe(100_000_000)
   })
 
@@ -99,13 +100,13 @@ describe('fixtures/report/v2-quota.log (0.5-core quota in cpu.max, 64 MiB memory
   })
 
   test('finds CPU at the quota and throttling in the same 200 ms, and memory at 96.9% for 100 ms', () => {
-    expect(analysis?.millibottlenecks.map(({ resource, start, duration, intervals }) => ({ resource, start, duration, intervals }))).toEqual([
+    expect(analysis?.chart?.millibottlenecks.map(({ resource, start, duration, intervals }) => ({ resource, start, duration, intervals }))).toEqual([
       { resource: 'cpu', start: 1_700_000_000_200, duration: 200, intervals: 4 },
       { resource: 'throttling', start: 1_700_000_000_200, duration: 200, intervals: 4 },
       { resource: 'memory', start: 1_700_000_000_500, duration: 100, intervals: 2 },
     ])
-    expect(analysis?.millibottlenecks[1]?.peak).toBe(1)
-    expect(analysis?.millibottlenecks[2]?.peak).toBeCloseTo(96.875, 3)
+    expect(analysis?.chart?.millibottlenecks[1]?.peak).toBe(1)
+    expect(analysis?.chart?.millibottlenecks[2]?.peak).toBeCloseTo(96.875, 3)
     expect(summary?.totals).toMatchObject({ periods: 12, throttledPeriods: 4 })
   })
 })
@@ -118,8 +119,8 @@ describe('TargetAnalyzer', () => {
       analyzer.push(sample(0, 0))
       analyzer.push(sample(50, 30_000_000)) // 0.6 cores of 1
     }
-    expect(strict.finish().millibottlenecks).toHaveLength(1)
-    expect(lenient.finish().millibottlenecks).toHaveLength(0)
+    expect(strict.finish().chart?.millibottlenecks).toHaveLength(1)
+    expect(lenient.finish().chart?.millibottlenecks).toHaveLength(0)
   })
 
   test('ends a saturation run at a gap and starts a new one after it', () => {
@@ -129,8 +130,8 @@ describe('TargetAnalyzer', () => {
     analyzer.push(sample(100, Number.NaN)) // gap
     analyzer.push(sample(150, 150_000_000)) // gap (from NaN)
     analyzer.push(sample(200, 200_000_000)) // saturated again
-    const runs = analyzer.finish().millibottlenecks
-    expect(runs.map((run) => [run.start, run.end])).toEqual([
+    const runs = analyzer.finish().chart?.millibottlenecks
+    expect(runs?.map((run) => [run.start, run.end])).toEqual([
       [0, 50],
       [150, 200],
     ])
@@ -151,7 +152,8 @@ describe('TargetAnalyzer', () => {
     analyzer.push(sample(0, 0))
     analyzer.push(sample(50, 25_000_000)) // 25 ms of CPU in 50 ms: 0.5 cores, all of the quota
     analyzer.push(sample(100, 30_000_000)) // 5 ms: 0.1 cores
-    const { summary, millibottlenecks } = analyzer.finish()
+    const { summary, chart } = analyzer.finish()
+    const millibottlenecks = chart?.millibottlenecks ?? []
     expect(summary.cpuLimit).toEqual({ cores: 0.5, from: 'quota' })
     expect(summary.rates.cpuPercent?.max).toBeCloseTo(100, 9)
     expect(millibottlenecks.map((m) => [m.resource, m.start, m.duration])).toEqual([['cpu', 0, 50]])
@@ -161,7 +163,8 @@ describe('TargetAnalyzer', () => {
     const analyzer = new TargetAnalyzer({ ...info, hostCpus: null })
     analyzer.push(sample(0, 0))
     analyzer.push(sample(50, 50_000_000))
-    const { summary, millibottlenecks } = analyzer.finish()
+    const { summary, chart } = analyzer.finish()
+    const millibottlenecks = chart?.millibottlenecks ?? []
     expect(summary.cpuLimit).toBeNull()
     expect(summary.rates.cpuPercent).toBeNull()
     expect(summary.rates.cpuCores?.max).toBeCloseTo(1, 9)

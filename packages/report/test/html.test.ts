@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'bun:test'
+import { defaultChartLimits } from '../src/_chart.ts'
 import { type ChartAssets, uplotAssets, writeHtml } from '../src/html.ts'
 import { analyzeLog, assembleReport, defaultReportOptions } from '../src/report.ts'
 import { syntheticLines } from '../scripts/_synthetic.ts'
@@ -33,16 +34,77 @@ describe('writeHtml', () => {
     expect(page).toMatch(/cpuCores:\[0\.1,0\.1,0\.1,0\.1,1\.95,1\.98,1\.92,0\.1,0\.1,0\.1,null,0\.1,null,null,0\.1,/)
   })
 
-  test('streams a large target in bounded pieces', async () => {
-    const rows = 40_000
-    const analysis = await analyzeLog(syntheticLines({ name: 'big', schema: 'cgroup_v2', rows }), 'big.log')
+  test('says when shading merges millibottlenecks, and when a target has no chart data', async () => {
+    const v1 = await analyzeLog(fixtureLines('v1-cpu-saturation.log'), 'v1.log')
+    const merged = { ...v1!, chart: { ...v1!.chart!, mergedWithin: 2500 } }
+    const bare = await analyzeLog(fixtureLines('v2-quota.log'), 'v2.log', undefined, undefined, false)
+    expect(bare?.chart).toBeNull()
+    const chunks: string[] = []
+    writeHtml(assembleReport([merged, bare!], [], 0), (chunk) => chunks.push(chunk), stubAssets)
+    const page = chunks.join('')
+    expect(page).toContain('millibottlenecks of a resource less than 2.50 s apart share one shading (2 shaded)')
+    expect(page).toContain('no chart data (analysed without charts)')
+    expect(pageData(page)[1]).toMatchObject({ runs: [], levels: [], windows: [] })
+  })
+
+  test('a long target gives a bounded page, in bounded pieces, that keeps every millibottleneck and its peak', async () => {
+    const rows = 100_000 // 83 min at 50 ms: 5 intervals per bucket of the finest level
+    const log = {
+      name: 'long',
+      schema: 'cgroup_v2' as const,
+      rows,
+      bursts: [
+        { resource: 'cpu' as const, at: 500, rows: 3, every: 997 },
+        { resource: 'throttling' as const, at: 800, rows: 2, every: 3001 },
+      ],
+    }
+    const analysis = await analyzeLog(syntheticLines(log), 'long.log')
     let longest = 0
-    let points = 0
+    const chunks: string[] = []
     writeHtml(assembleReport([analysis!], [], 0), (chunk) => {
       longest = Math.max(longest, chunk.length)
-      points += chunk.split(',').length
+      chunks.push(chunk)
     }, stubAssets)
-    expect(points).toBeGreaterThan(6 * (rows - 1))
+    const page = chunks.join('')
     expect(longest).toBeLessThan(200_000)
-  })
+    expect(page.length).toBeLessThan(10_000_000)
+    const data = pageData(page)[0] as PageTarget
+    const limits = defaultChartLimits
+    const points = [...data.levels, ...data.windows].reduce((total, points) => total + points.x.length, 0)
+    expect(points).toBeLessThanOrEqual(2 * limits.buckets * (1 + 1 / limits.factor) + limits.windowBudget)
+    expect(points).toBeLessThan(rows)
+    expect(data.levels.map((level) => level.x.length)).toEqual(analysis!.chart!.levels.map((level) => level.time.length))
+    // every millibottleneck is shaded, and its peak is in the overview's points where it is
+    const summary = analysis!.summary
+    expect(data.runs.filter((run) => run[2] === 'cpu')).toHaveLength(summary.millibottlenecks.byResource.cpu.count)
+    expect(data.runs.filter((run) => run[2] === 'throttling')).toHaveLength(summary.millibottlenecks.byResource.throttling.count)
+    const overview = data.levels[0] as PageTarget['levels'][number]
+    for (const run of analysis!.chart!.millibottlenecks) {
+      const start = (run.start - summary.start) / 1000 - overview.bucket
+      const end = (run.end - summary.start) / 1000 + overview.bucket
+      const series = (run.resource === 'cpu' ? overview.series.cpuPercent : overview.series.throttledPercent) as (number | null)[]
+      const scale = run.resource === 'cpu' ? 1 : 100
+      const near = series.filter((_, i) => (overview.x[i] as number) >= start && (overview.x[i] as number) <= end) as number[]
+      expect(Math.max(...near)).toBeGreaterThanOrEqual(Number((run.peak * scale).toPrecision(5)) * (1 - 1e-6))
+    }
+  }, 60_000)
 })
+
+interface PagePoints {
+  x: number[]
+  series: Record<string, (number | null)[]>
+}
+interface PageTarget {
+  runs: [number, number, string][]
+  levels: (PagePoints & { bucket: number })[]
+  windows: PagePoints[]
+}
+
+/** The targets' data as the page's script sees it. */
+function pageData(page: string): PageTarget[] {
+  const targets: PageTarget[] = []
+  for (const match of page.matchAll(/<script>window\.RADVISOR_TARGETS\.push\(([\s\S]*?)\)<\/script>/g)) {
+    targets.push(new Function(`return (${match[1]})`)() as PageTarget)
+  }
+  return targets
+}

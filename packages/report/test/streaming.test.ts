@@ -1,7 +1,108 @@
 import { describe, expect, test } from 'bun:test'
+import { defaultChartLimits } from '../src/_chart.ts'
+import { emptySample, type Sample } from '../src/_columns.ts'
+import { EXACT_VALUES, SKETCH_RELATIVE_ERROR } from '../src/_distribution.ts'
+import type { LogInfo } from '../src/_header.ts'
 import { LineSplitter } from '../src/_lines.ts'
+import { RESOURCES } from '../src/_runs.ts'
+import { TargetAnalyzer } from '../src/analyze.ts'
 import { analyzeLog } from '../src/report.ts'
 import { syntheticChunks } from '../scripts/_synthetic.ts'
+
+const info: LogInfo = {
+  source: 'long.log',
+  version: null,
+  provider: null,
+  name: 'long',
+  id: null,
+  collectorType: 'cgroup_v1',
+  cgroup: null,
+  driver: null,
+  hostCpus: 1,
+  cpuQuota: null,
+  initializedAt: null,
+  columns: [],
+}
+
+/**
+ * Feeds `rows` samples 50 ms apart (every 500th late by 2.5 intervals) to an analyzer:
+ * CPU drawn between 10% and 60% of the one host CPU, saturated every 10th interval,
+ * throttled every 1000th; returns the CPU share of each interval.
+ */
+function feed(analyzer: TargetAnalyzer, from: number, to: number, state: { time: number; cpu: number; seed: number; periods: number; throttled: number }, shares: number[]): void {
+  const sample: Sample = { ...emptySample(), memory: 1e8, ioRead: 0, ioWrite: 0, faults: 0, majorFaults: 0 }
+  for (let row = from; row < to; row++) {
+    const elapsed = row > 0 && row % 500 === 0 ? 125 : 50
+    state.seed = (state.seed * 1103515245 + 12345) % 2147483648
+    const share = row % 10 === 9 ? 1 : 0.1 + (state.seed / 2147483648) * 0.5
+    if (row > 0) {
+      state.time += elapsed
+      state.cpu += Math.round(share * elapsed * 1e6)
+      state.periods += 1
+      if (row % 1000 === 999) state.throttled += 1
+      shares.push(Math.round(share * elapsed * 1e6) / (elapsed * 1e6))
+    }
+    sample.time = state.time
+    sample.cpu = state.cpu
+    sample.periods = state.periods
+    sample.throttled = state.throttled
+    analyzer.push(sample)
+  }
+}
+
+describe('bounded memory', () => {
+  test('an analyzer fed 400 000 intervals holds no more than fixed bounds, and stops growing', () => {
+    const analyzer = new TargetAnalyzer(info)
+    const state = { time: 1_700_000_000_000, cpu: 0, seed: 1, periods: 0, throttled: 0 }
+    const shares: number[] = []
+    const footprints: TargetAnalyzer['footprint'][] = []
+    for (const [from, to] of [
+      [0, 100_000],
+      [100_000, 200_000],
+      [200_000, 400_000],
+    ] as const) {
+      feed(analyzer, from, to, state, shares)
+      footprints.push(analyzer.footprint)
+    }
+    const limits = defaultChartLimits
+    for (const footprint of footprints) {
+      // 11 distributions (10 rates and the sampling deltas), each at most its kept values or a sketch
+      expect(footprint.distributions).toBeLessThanOrEqual(11 * EXACT_VALUES)
+      expect(footprint.buckets).toBeLessThanOrEqual(limits.buckets)
+      expect(footprint.windowPoints).toBeLessThanOrEqual(limits.windowBudget + limits.windowPoints + limits.windowContext)
+      expect(footprint.shadedRuns).toBeLessThanOrEqual(RESOURCES.length * limits.shadedRuns)
+    }
+    // past the exact phase only sketches remain: a few thousand buckets, not growing with the log
+    expect(footprints[1]?.distributions).toBeLessThan(11 * 4096)
+    const { shadedRuns: _sawtooth, ...held } = footprints[2] as (typeof footprints)[number]
+    const { shadedRuns: _before, ...heldBefore } = footprints[1] as (typeof footprints)[number]
+    expect(held).toEqual(heldBefore) // shaded runs rise and fall between merges, within their bound
+
+    const { summary, chart } = analyzer.finish()
+    expect(summary.intervals).toBe(399_999)
+    // exact whatever the length: counts, totals, the longest
+    expect(summary.millibottlenecks.byResource.cpu.count).toBe(40_000)
+    expect(summary.millibottlenecks.byResource.throttling).toEqual({ count: 400, totalDuration: 400 * 50 })
+    expect(summary.sampling?.lateIntervals).toBe(799)
+    expect(summary.rates.cpuCores?.max).toBe(1)
+    // percentiles from the sketch: within its error of the exact ones
+    expect(summary.percentileError).toBe(SKETCH_RELATIVE_ERROR)
+    const sorted = Float64Array.from(shares).sort()
+    for (const [percent, value] of [
+      [50, summary.rates.cpuCores?.p50],
+      [99, summary.rates.cpuPercent?.p99],
+    ] as const) {
+      const exact = (sorted[Math.ceil((percent / 100) * sorted.length) - 1] as number) * (percent === 99 ? 100 : 1)
+      expect(Math.abs((value as number) - exact)).toBeLessThanOrEqual(exact * SKETCH_RELATIVE_ERROR)
+    }
+    // the chart data is bounded too, and shades every CPU millibottleneck (merged: 40 000 do not fit)
+    expect(chart?.levels.reduce((total, level) => total + level.time.length, 0)).toBeLessThanOrEqual(2 * limits.buckets * (1 + 1 / limits.factor))
+    const cpu = chart?.millibottlenecks.filter((run) => run.resource === 'cpu') ?? []
+    expect(cpu.length).toBeLessThanOrEqual(limits.shadedRuns)
+    expect(cpu.reduce((total, run) => total + run.runs, 0)).toBe(40_000)
+    expect(chart?.mergedWithin).toBeGreaterThan(0)
+  }, 60_000)
+})
 
 describe('streaming a generated log', () => {
   test('reads 60 000 rows in 64 KiB chunks holding at most one partial row, and finds the injected saturations', async () => {
@@ -28,10 +129,10 @@ describe('streaming a generated log', () => {
     expect(bytes).toBeGreaterThan(10_000_000)
     expect(analysis?.summary.samples).toBe(rows)
     expect(splitter.peakBufferedChars).toBeLessThanOrEqual(longestRow)
-    expect(analysis?.millibottlenecks.map(({ resource, intervals, start }) => ({ resource, intervals, at: Math.round(start - 1_700_000_000_000) }))).toEqual([
+    expect(analysis?.chart?.millibottlenecks.map(({ resource, intervals, start }) => ({ resource, intervals, at: Math.round(start - 1_700_000_000_000) }))).toEqual([
       { resource: 'cpu', intervals: 3, at: 50_000 },
       { resource: 'memory', intervals: 8, at: 1_500_000 },
       { resource: 'throttling', intervals: 2, at: 2_950_000 },
     ])
-  })
+  }, 60_000)
 })

@@ -24,6 +24,13 @@ describe('formatText', () => {
     expect(output).not.toContain('I/O wait') // neither log has blkio.wait values
   })
 
+  test('says when percentiles come from the sketch, and by how much they may be off', async () => {
+    const v1 = await analyzeLog(fixtureLines('v1-cpu-saturation.log'), 'v1-cpu-saturation.log')
+    expect(await text(false)).not.toContain('sketch')
+    const long = { ...v1!, summary: { ...v1!.summary, percentileError: 0.005 } }
+    expect(formatText(assembleReport([long], [], 0))).toContain('p50, p90 and p99 within 0.5% (more than 65536 intervals: read from a sketch; min, max and totals exact)')
+  })
+
   test('states the common origin when aligned', async () => {
     expect(await text(true)).toStartWith('Aligned on one time axis from 2023-11-14T22:13:20.000Z')
   })

@@ -24,11 +24,9 @@ export default defineCommand({
   args: reportArgs,
   async run({ args, rawArgs }) {
     rejectUnknownFlags(rawArgs, reportArgs, 'radvisor report')
-    const report = await reportFiles(fs, args._, {
-      ...defaultReportOptions,
-      cpuThreshold: parseThreshold(args['cpu-threshold']),
-      align: args.align === true,
-    })
+    const options = { ...defaultReportOptions, cpuThreshold: parseThreshold(args['cpu-threshold']), align: args.align === true }
+    // Chart data only for a page: without one the analysis keeps just the summary.
+    const report = await reportFiles(fs, args._, options, Boolean(args.html))
     const logger = new Logger()
     for (const problem of report.problems) logger.warn(formatProblem(problem))
     const unlisted = report.problemCount - report.problems.length
