@@ -6,12 +6,12 @@
  *
  * Prints one JSON line: the CPU time (whole process, all threads: `process.cpuUsage`; also its
  * user part), minor page faults and wall time of the measured ticks (after the warm-up ticks,
- * which let the JIT settle), the rows collected, and the cgroup files the collectors hold
- * open, in reading order (for the floor program).
+ * which let the JIT settle), the rows collected, how files were read (`native`, or why not),
+ * and the cgroup files the collectors hold open, in reading order (for the floor program).
  */
 import * as fs from 'node:fs'
 import { createCollectorFactory } from '@radvisor/cgroup'
-import { type Collector, Logger, Row, systemClock, type Target } from '@radvisor/core'
+import { type Collector, Logger, Row, systemClock, systemFileSystem, type Target } from '@radvisor/core'
 
 const [root, pathsFile, warmupText, ticksText] = process.argv.slice(2)
 if (!root || !pathsFile || !warmupText || !ticksText) {
@@ -19,7 +19,9 @@ if (!root || !pathsFile || !warmupText || !ticksText) {
   process.exit(2)
 }
 const paths = fs.readFileSync(pathsFile, 'utf8').split('\n').filter(Boolean)
-const factory = createCollectorFactory({ root, fs, logger: new Logger(undefined, 'quiet'), clock: systemClock })
+// As the CLI reads: node:fs plus the native batch read (one call per target and tick) where it compiles.
+const system = systemFileSystem()
+const factory = createCollectorFactory({ root, fs: system.fs, logger: new Logger(undefined, 'quiet'), clock: systemClock })
 
 const collectors: Collector[] = []
 const rows: Row[] = []
@@ -53,7 +55,7 @@ const wallUs = Math.round((performance.now() - wallBefore) * 1000)
 
 const files = openCgroupFiles(root)
 for (const collector of collectors) collector.close()
-console.log(JSON.stringify({ ticks, targets: paths.length, collected, cpuUs: cpu.user + cpu.system, userUs: cpu.user, pageFaults, wallUs, rowBytes: rows[0]?.length ?? 0, files }))
+console.log(JSON.stringify({ ticks, targets: paths.length, collected, cpuUs: cpu.user + cpu.system, userUs: cpu.user, pageFaults, wallUs, rowBytes: rows[0]?.length ?? 0, batchRead: system.problem ?? 'native', files }))
 
 /**
  * The cgroup files this process holds open: exactly what the collectors read each tick, in

@@ -1,12 +1,13 @@
-import type { FileSystem } from '@radvisor/core'
+import { BATCH_FD, BATCH_FIELDS, BATCH_LENGTH, BATCH_OFFSET, BATCH_RESULT, batchReader, type FileSystem, type ReadBatch } from '@radvisor/core'
 import { cgroupGone } from './_failure.ts'
 import { GONE, StatFile } from './_stat-file.ts'
 
 /**
  * The stat files of one cgroup, across the folders they live in (one per v1 controller, one
- * on v2). Reads them together each tick. A folder removed on its own (a v1 cgroup removed
- * under the memory controller only) leaves its cells empty and is reported once; the cgroup
- * is gone, and `error` set, only when every file is.
+ * on v2). Reads them together each tick, with one batch read (`FileSystem.readBatch`: one
+ * native call for all of them) into one buffer where each file has its slot. A folder
+ * removed on its own (a v1 cgroup removed under the memory controller only) leaves its cells
+ * empty and is reported once; the cgroup is gone, and `error` set, only when every file is.
  */
 export class CgroupFiles {
   error: Error | null = null
@@ -14,6 +15,14 @@ export class CgroupFiles {
   private readonly files: StatFile[] = []
   private readonly reportLine: (message: string, expected?: boolean) => void
   private readonly removedFolders = new Set<string>()
+  private readonly readBatch: ReadBatch
+  /** The files read each tick (those still open), in request order. */
+  private batch: StatFile[] = []
+  private requests = new Int32Array(0)
+  /** Every file's slot, `requests` say where; each file's `buf` is a view of its slot. */
+  private slots = new Uint8Array(0)
+  /** Files were opened, closed or outgrew their slot since the last layout. */
+  private stale = true
 
   constructor(
     private readonly fs: FileSystem,
@@ -22,6 +31,7 @@ export class CgroupFiles {
     onProblem: (message: string, expected?: boolean) => void,
   ) {
     this.reportLine = (message, expected) => onProblem(`cgroup ${cgroup}: ${message}`, expected)
+    this.readBatch = batchReader(fs)
   }
 
   /** Whether any file could be opened. */
@@ -32,7 +42,10 @@ export class CgroupFiles {
   /** Opens `folder/name`; absent when the controller folder is unknown or the file missing. */
   open(folder: string | undefined, name: string): StatFile {
     const file = new StatFile(this.fs, folder === undefined ? null : `${folder}/${name}`, this.reportLine)
-    if (file.present) this.files.push(file)
+    if (file.present) {
+      this.files.push(file)
+      this.stale = true
+    }
     return file
   }
 
@@ -51,24 +64,53 @@ export class CgroupFiles {
    */
   read(): number {
     if (this.error) return -1
-    const files = this.files
+    if (this.stale) this.layout()
+    const { batch, requests } = this
+    this.readBatch(requests, batch.length, this.slots)
     let withData = 0
     let live = 0
     let lost: StatFile | null = null
-    for (let i = 0; i < files.length; i++) {
-      const file = files[i]!
-      if (!file.present) continue
-      const length = file.read()
+    for (let i = 0, at = 0; i < batch.length; i++, at += BATCH_FIELDS) {
+      const file = batch[i]!
+      const length = file.settle(requests[at + BATCH_RESULT]!)
       if (length === GONE) lost = file
       else live++
       if (length > 0) withData++
+      // A file that filled its slot was read again into a larger buffer of its own.
+      if (file.buf.length !== requests[at + BATCH_LENGTH]) this.stale = true
     }
     if (lost !== null) this.lose(lost, live)
     return this.error ? -1 : withData
   }
 
+  /** Gives each open file a slot of one buffer, as large as the file's own buffer. */
+  private layout(): void {
+    this.stale = false
+    const batch = this.files.filter((file) => file.present)
+    const requests = new Int32Array(batch.length * BATCH_FIELDS)
+    let size = 0
+    for (let i = 0; i < batch.length; i++) {
+      const at = i * BATCH_FIELDS
+      requests[at + BATCH_FD] = batch[i]!.descriptor
+      requests[at + BATCH_OFFSET] = size
+      requests[at + BATCH_LENGTH] = batch[i]!.buf.length
+      size += batch[i]!.buf.length
+    }
+    const slots = new Uint8Array(size)
+    for (let i = 0; i < batch.length; i++) {
+      const at = i * BATCH_FIELDS
+      batch[i]!.buf = slots.subarray(requests[at + BATCH_OFFSET]!, requests[at + BATCH_OFFSET]! + requests[at + BATCH_LENGTH]!)
+    }
+    this.batch = batch
+    this.requests = requests
+    this.slots = slots
+  }
+
   close(): void {
     for (const file of this.files) file.close()
+    this.batch = []
+    this.requests = new Int32Array(0)
+    this.slots = new Uint8Array(0)
   }
 
   /** Closes the files found gone; the cgroup is gone when none is left. */
@@ -78,6 +120,7 @@ export class CgroupFiles {
       this.close()
       return
     }
+    this.stale = true
     for (const file of this.files) {
       if (!file.present || file.length !== GONE) continue
       file.close()

@@ -1,12 +1,13 @@
-import type { FileSystem } from '@radvisor/core'
+import { constants } from 'node:os'
+import { errnoOf, type FileSystem } from '@radvisor/core'
 
 /** `StatFile.read()` result: the file is absent or the read failed (its cells go empty). */
 export const UNREADABLE = -1
 /** `StatFile.read()` result: the file's cgroup is gone (its open descriptor fails to read). */
 export const GONE = -2
 
-/** Error codes with which the kernel answers reads of a removed cgroup's open files. */
-const GONE_CODES = new Set(['ENODEV', 'ENOENT', 'ESRCH'])
+/** Errors with which the kernel answers reads of a removed cgroup's open files, by number. */
+const GONE_CODES = new Map((['ENODEV', 'ENOENT', 'ESRCH'] as const).map((code) => [constants.errno[code], code]))
 const SMALLEST_BUFFER = 64
 /**
  * The most a stat file may hold. The largest the kernel writes (`io.stat` or blkio files of
@@ -16,12 +17,13 @@ const SMALLEST_BUFFER = 64
 const MAX_FILE_BYTES = 1 << 20
 
 /**
- * One kernel stat file, opened once and read positionally into a buffer allocated once.
- * A file that does not exist at open stays absent (never retried): the kernel creates a
- * cgroup's files together with the cgroup, so a missing file means a missing feature.
+ * One kernel stat file, opened once and read positionally into a buffer allocated once (or
+ * a slot of its cgroup's shared buffer, `CgroupFiles`). A file that does not exist at open
+ * stays absent (never retried): the kernel creates a cgroup's files together with the
+ * cgroup, so a missing file means a missing feature.
  */
 export class StatFile {
-  /** The bytes of the last read are `buf[0..length)`. */
+  /** The bytes of the last read are `buf[0..length)`. Replaced by a larger buffer when the file outgrows it. */
   buf: Uint8Array = new Uint8Array(SMALLEST_BUFFER)
   length = UNREADABLE
   /** Error code of the read that found the cgroup gone. */
@@ -51,15 +53,35 @@ export class StatFile {
     return this.fd >= 0
   }
 
+  /** The open descriptor (-1 when absent or closed), for batch reads. */
+  get descriptor(): number {
+    return this.fd
+  }
+
   /**
    * Reads the whole file from offset 0 (cgroup files report size 0, and a read without a
    * position returns nothing the second time). Returns the byte count, `UNREADABLE` or `GONE`.
-   * A file longer than `MAX_FILE_BYTES` is unreadable (reported once).
    */
   read(): number {
     if (this.fd < 0) return (this.length = UNREADABLE)
+    let count: number
     try {
-      let count = this.fs.readSync(this.fd, this.buf, 0, this.buf.length, 0)
+      count = this.fs.readSync(this.fd, this.buf, 0, this.buf.length, 0)
+    } catch (error) {
+      count = -errnoOf(error)
+    }
+    return this.settle(count)
+  }
+
+  /**
+   * Takes the outcome of a read of the whole file into `buf`: the byte count, or minus the
+   * errno. A full buffer may mean more is left, so the file is read again into one 4 times
+   * larger; a file longer than `MAX_FILE_BYTES` is unreadable (reported once). Returns the
+   * byte count, `UNREADABLE` or `GONE`.
+   */
+  settle(count: number): number {
+    if (this.fd < 0) return (this.length = UNREADABLE)
+    try {
       while (count === this.buf.length) {
         if (count > MAX_FILE_BYTES) {
           this.report('returned more than 1 MiB; it is treated as unreadable and its cells are left empty')
@@ -68,13 +90,14 @@ export class StatFile {
         this.buf = new Uint8Array(Math.min(this.buf.length * 4, MAX_FILE_BYTES + 1))
         count = this.fs.readSync(this.fd, this.buf, 0, this.buf.length, 0)
       }
-      return (this.length = count)
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? ''
-      if (!GONE_CODES.has(code)) return (this.length = UNREADABLE)
-      this.goneCode = code
-      return (this.length = GONE)
+      count = -errnoOf(error)
     }
+    if (count >= 0) return (this.length = count)
+    const gone = GONE_CODES.get(-count)
+    if (gone === undefined) return (this.length = UNREADABLE)
+    this.goneCode = gone
+    return (this.length = GONE)
   }
 
   /** Reports a problem with this file's content, unless one was reported before. Not for every tick. */

@@ -2,13 +2,14 @@ import { afterAll, expect, test } from 'bun:test'
 import * as fs from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type CgroupLocator, type Collector, memoryLogger, Row } from '@radvisor/core'
+import { type CgroupLocator, type Collector, type FileSystem, memoryLogger, Row, systemFileSystem } from '@radvisor/core'
 import { cgroupFixturesDir } from '@radvisor/testing'
 import { createCollectorFactory } from '../src/index.ts'
 import { fakeClock, target } from './_support.ts'
 
 // The tick path allocates nothing: collectors over real files (fixture trees copied to disk,
-// read with node:fs as in production) must not grow the JS heap over thousands of ticks.
+// read with node:fs and the native batch read as in production, and file by file as where
+// it cannot compile) must not grow the JS heap over thousands of ticks.
 // The heap's size follows allocation even when the garbage is collected meanwhile: a
 // 16-byte view per tick (`subarray`) grows it by megabytes here.
 
@@ -18,17 +19,19 @@ afterAll(() => {
   for (const copy of copies) fs.rmSync(copy, { recursive: true, force: true })
 })
 
-function collectorsOf(name: string): Collector[] {
+function collectorsOf(name: string, files: FileSystem): Collector[] {
   const copy = fs.mkdtempSync(join(tmpdir(), `radvisor-alloc-${name}-`))
   copies.push(copy)
   fs.cpSync(join(cgroupFixturesDir, name, 'root'), copy, { recursive: true, verbatimSymlinks: true })
   const specs = JSON.parse(fs.readFileSync(join(cgroupFixturesDir, name, 'targets.json'), 'utf8')) as { cgroup: CgroupLocator }[]
-  const factory = createCollectorFactory({ root: copy, fs, logger: memoryLogger(), clock: fakeClock(), mountinfo: '' })
+  const factory = createCollectorFactory({ root: copy, fs: files, logger: memoryLogger(), clock: fakeClock(), mountinfo: '' })
   return specs.map((spec) => factory.open(target(spec.cgroup))!)
 }
 
-test.each(['v1-cgroupfs-docker', 'v2-systemd'])('%s: thousands of ticks do not grow the JS heap', (name) => {
-  const collectors = collectorsOf(name)
+const readers: Record<string, FileSystem> = { 'batch read': systemFileSystem().fs, 'file by file': fs as FileSystem }
+
+test.each(['v1-cgroupfs-docker', 'v2-systemd'].flatMap((name) => Object.keys(readers).map((reader) => [name, reader] as const)))('%s, %s: thousands of ticks do not grow the JS heap', (name, reader) => {
+  const collectors = collectorsOf(name, readers[reader]!)
   const rows = collectors.map((collector) => new Row(target({ kind: 'path', path: '' }), collector.info.columns))
   const tick = (): void => {
     for (let i = 0; i < collectors.length; i++) {

@@ -1,7 +1,9 @@
-import { describe, expect, test } from 'bun:test'
+import { afterAll, describe, expect, test } from 'bun:test'
+import * as nodeFs from 'node:fs'
 import { readdirSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
-import { type CgroupLocator, memoryLogger, Row } from '@radvisor/core'
+import { type CgroupLocator, memoryLogger, Row, systemFileSystem } from '@radvisor/core'
 import { createFakeCgroupFs, cgroupFixturesDir } from '@radvisor/testing'
 import { createCollectorFactory } from '../src/index.ts'
 import { fakeClock, START_MS, target } from './_support.ts'
@@ -35,16 +37,36 @@ test('every fixture case is covered', () => {
   ])
 })
 
+const copies: string[] = []
+afterAll(() => {
+  for (const copy of copies) nodeFs.rmSync(copy, { recursive: true, force: true })
+})
+
+/**
+ * The case's tree in memfs (read file by file), or copied to disk and read as in production
+ * (node:fs with the native batch read where it compiles).
+ */
+function tree(name: string, where: 'memfs' | 'disk') {
+  if (where === 'memfs') {
+    const fake = createFakeCgroupFs(name)
+    return { root: fake.root, fs: fake.fs, write: fake.write, mountinfo: undefined }
+  }
+  const root = nodeFs.mkdtempSync(join(tmpdir(), `radvisor-golden-${name}-`))
+  copies.push(root)
+  nodeFs.cpSync(join(cgroupFixturesDir, name, 'root'), root, { recursive: true, verbatimSymlinks: true })
+  return { root, fs: systemFileSystem().fs, write: (file: string, content: string) => nodeFs.writeFileSync(join(root, file), content), mountinfo: '' }
+}
+
 // Each case: open every target, tick, apply the case's `next/` files (the tree one tick
 // later), tick again; the header and both rows must equal `expected/<target>.csv`, whose
 // `read` cells are normalised to READ (checked here against the fake clock instead).
-describe.each(cases.map((entry) => entry.name))('fixture %s', (name) => {
+describe.each(cases.flatMap((entry) => [[entry.name, 'memfs'] as const, [entry.name, 'disk'] as const]))('fixture %s (%s)', (name, where) => {
   const folder = join(cgroupFixturesDir, name)
   const targets = JSON.parse(readFileSync(join(folder, 'targets.json'), 'utf8')) as FixtureTarget[]
-  const fake = createFakeCgroupFs(name)
+  const fake = tree(name, where)
   const clock = fakeClock()
   const logger = memoryLogger()
-  const factory = createCollectorFactory({ root: fake.root, fs: fake.fs, logger, clock })
+  const factory = createCollectorFactory({ root: fake.root, fs: fake.fs, logger, clock, ...(fake.mountinfo !== undefined && { mountinfo: fake.mountinfo }) })
   const opened = targets.map((spec) => ({ spec, collector: factory.open(target(spec.cgroup, spec.name)) }))
   const lines = new Map(targets.map((spec) => [spec.name, [] as string[]]))
   for (let tickIndex = 0; tickIndex < 2; tickIndex++) {

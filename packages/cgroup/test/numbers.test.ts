@@ -214,9 +214,9 @@ describe('stat file buffers stay bounded', () => {
     let largestRead = 0
     const { fake, collector, problems } = v1({ 'memory/docker/abc/memory.stat': 'total_cache 1\n', 'pids/docker/abc/pids.current': '2\n' }, (fs) => ({
       ...fs,
-      readSync: ((fd: number, buffer: Uint8Array, ...rest: unknown[]) => {
-        largestRead = Math.max(largestRead, buffer.length)
-        return (fs.readSync as (...args: unknown[]) => number)(fd, buffer, ...rest)
+      readSync: ((fd: number, buffer: Uint8Array, offset: number, length: number, position: number) => {
+        largestRead = Math.max(largestRead, length)
+        return (fs.readSync as (...args: unknown[]) => number)(fd, buffer, offset, length, position)
       }) as FileSystem['readSync'],
     }))
     expect(cell(collector, tick(collector), 'memory.cache')).toBe('1')

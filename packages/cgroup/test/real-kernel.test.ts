@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import * as fs from 'node:fs'
-import { type Collector, memoryLogger, systemClock } from '@radvisor/core'
+import { type Collector, memoryLogger, systemClock, systemFileSystem } from '@radvisor/core'
 import { createCollectorFactory } from '../src/index.ts'
 import { cell, target, tick } from './_support.ts'
 
@@ -11,6 +11,8 @@ const NAME = `radvisor-test-${process.pid}-${Math.random().toString(36).slice(2,
 const MOVED_INTO = ['cpu', 'cpuacct', 'pids', 'blkio']
 const UNIFIED = `${ROOT}/unified`
 
+/** What production reads with: node:fs plus the native batch read. */
+const systemFs = systemFileSystem().fs
 const isRoot = process.getuid?.() === 0
 const v1Reason = !isRoot
   ? 'needs root to create cgroups'
@@ -73,7 +75,7 @@ describe('real kernel', () => {
   test.skipIf(v1Reason !== null)('cgroup v1: cpu.usage.total rises and pids.current counts the child', async () => {
     const folders = [...MOVED_INTO, 'memory'].filter((c) => fs.existsSync(`${ROOT}/${c}`)).map((c) => createCgroup(`${ROOT}/${c}/${NAME}`))
     busyChildIn(folders.filter((folder) => MOVED_INTO.some((c) => folder.startsWith(`${ROOT}/${c}/`))))
-    const factory = createCollectorFactory({ root: ROOT, fs, logger: memoryLogger(), clock: systemClock })
+    const factory = createCollectorFactory({ root: ROOT, fs: systemFs, logger: memoryLogger(), clock: systemClock })
     const collector = factory.open(target({ kind: 'path', path: NAME }))!
     collectors.push(collector)
     expect(collector.info.type).toBe('cgroup_v1')
@@ -95,7 +97,7 @@ describe('real kernel', () => {
       const folders = [...MOVED_INTO, 'memory'].filter((c) => fs.existsSync(`${ROOT}/${c}`)).map((c) => createCgroup(`${ROOT}/${c}/${name}`))
       busyChildIn(folders.filter((folder) => MOVED_INTO.some((c) => folder.startsWith(`${ROOT}/${c}/`))))
       const logger = memoryLogger()
-      const collector = createCollectorFactory({ root: ROOT, fs, logger, clock: systemClock }).open(target({ kind: 'path', path: name }))!
+      const collector = createCollectorFactory({ root: ROOT, fs: systemFs, logger, clock: systemClock }).open(target({ kind: 'path', path: name }))!
       collectors.push(collector)
       const before = tick(collector)
       expect(cell(collector, before, 'memory.limit.hard')).toMatch(/^\d+$/)
@@ -119,7 +121,7 @@ describe('real kernel', () => {
   test.skipIf(unifiedReason !== null)('cgroup v2 (unified/): cpu.stat/usage_usec rises', async () => {
     const folder = createCgroup(`${UNIFIED}/${NAME}`)
     busyChildIn([folder])
-    const factory = createCollectorFactory({ root: UNIFIED, fs, logger: memoryLogger(), clock: systemClock })
+    const factory = createCollectorFactory({ root: UNIFIED, fs: systemFs, logger: memoryLogger(), clock: systemClock })
     const collector = factory.open(target({ kind: 'path', path: NAME }))!
     collectors.push(collector)
     expect(collector.info.type).toBe('cgroup_v2')

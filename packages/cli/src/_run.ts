@@ -1,4 +1,3 @@
-import * as nodeFs from 'node:fs'
 import {
   type CollectorFactory,
   ExitCode,
@@ -18,6 +17,7 @@ import {
   type Sink,
   type SinkDefinition,
   systemClock,
+  systemFileSystem,
   systemTimer,
   type TickStats,
 } from '@radvisor/core'
@@ -162,10 +162,12 @@ export async function runProvider(definition: ProviderDefinition, args: RunArgs,
   const logger = new Logger(undefined, args.quiet ? 'quiet' : args.verbose ? 'verbose' : 'normal', (args.color as 'auto') ?? 'auto')
   const planned = await plan(definition, args, rawArgs)
   let runner: Runner | null = null
+  const system = systemFileSystem()
+  if (system.problem) logger.debug('Reading', `cgroup files one call per file (no native batch read: ${system.problem})`)
   const context: PluginContext = {
     logger,
     clock: systemClock,
-    fs: nodeFs,
+    fs: system.fs,
     settings: planned.settings,
     cgroupRoot: planned.cgroupRoot,
     tickStats: () => runner?.tickStats ?? emptyStats(planned.settings.intervalMs),

@@ -1,7 +1,17 @@
 export { BufferedFile, type BufferedFileOptions, type OpenedFile, WriteFailures } from './buffered-file.ts'
 export { type Clock, systemClock, systemTimer, type Timer, unixNanos } from './clock.ts'
 export { describeError, type ErrorCode, ExitCode, RadvisorError } from './errors.ts'
-export type { FileSystem } from './fs.ts'
+export {
+  BATCH_FD,
+  BATCH_FIELDS,
+  BATCH_LENGTH,
+  BATCH_OFFSET,
+  BATCH_RESULT,
+  batchReader,
+  errnoOf,
+  type FileSystem,
+  type ReadBatch,
+} from './fs.ts'
 export { LatenessHistogram } from './histogram.ts'
 export { bodyMessage } from './http.ts'
 export { type ColorMode, formatError, type LogOutput, Logger, memoryLogger, type Verbosity } from './logger.ts'
@@ -30,6 +40,7 @@ export { excerpt, printable } from './printable.ts'
 export { Row } from './row.ts'
 export { type RunnerOptions, Runner, type RunSummary, type StopOptions } from './runner.ts'
 export { fileInDirectory, MAX_TARGET_ID_LENGTH, targetIdProblem } from './target-id.ts'
+export { nativeReadBatch, systemFileSystem } from './system-fs.ts'
 export { Scheduler, type SchedulerOptions, type TickStats } from './scheduler.ts'
 export { type Backoff, type LineResult, ReconnectingStream, type ReconnectingStreamOptions, type StreamSource } from './stream.ts'
 export type { CgroupLocator, CollectionEvent, CollectorInfo, ColumnTypes, LogHeader, QosClass, Target } from './types.ts'
