@@ -53,13 +53,15 @@ export function putKeyed(row: Row, file: StatFile, keys: KeyedValues, fallback: 
 }
 
 /**
- * `cpuacct.usage_percpu`: at most `limit` u64s separated by single spaces, kept as one cell,
- * trailing space trimmed.
+ * Checks `cpuacct.usage_percpu`: at most `limit` u64s separated by single spaces (reported
+ * once when it is not). With `sums`, its values are added into sum 0 on the way: the kernel's
+ * `cpuacct.usage` is that sum, over the same possible CPUs. Returns whether it is such a list.
  */
-export function putList(row: Row, file: StatFile, limit: number): void {
+export function checkList(file: StatFile, limit: number, sums: U64Sums | null): boolean {
+  sums?.clear()
   const buf = file.buf
   const end = trimEnd(buf, 0, Math.max(file.length, 0))
-  if (end === 0) return row.putEmpty()
+  if (end === 0) return false
   let count = 0
   let token = 0
   for (let i = 0; i <= end; i++) {
@@ -67,15 +69,22 @@ export function putList(row: Row, file: StatFile, limit: number): void {
     if (byte !== SPACE && byte >= ZERO && byte <= NINE) continue
     if (byte !== SPACE || !digitsFitU64(buf, token, i)) {
       if (!file.reported) file.report(`holds ${showBytes(buf, 0, end)}, which is not a list of 64-bit numbers; ${LEFT_EMPTY}`)
-      return row.putEmpty()
+      return false
     }
     if (++count > limit) {
       if (!file.reported) file.report(`lists more than ${limit} values, more than there are CPUs; ${LEFT_EMPTY}`)
-      return row.putEmpty()
+      return false
     }
+    if (sums !== null && !sums.add(0, buf, token, i) && !file.reported) file.report('has values whose sum over CPUs passes 2^64 - 1; cpu.usage.total is left empty')
     token = i + 1
   }
-  row.putBytes(buf, 0, end)
+  return true
+}
+
+/** The list `checkList` found valid (or not) as one cell, trailing space trimmed. */
+export function putList(row: Row, file: StatFile, valid: boolean): void {
+  if (valid) row.putBytes(file.buf, 0, trimEnd(file.buf, 0, file.length))
+  else row.putEmpty()
 }
 
 /** Number of space-separated values in the last read of `file`. */

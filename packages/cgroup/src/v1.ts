@@ -1,6 +1,7 @@
 import type { Clock, Collector, CollectorInfo, FileSystem, Row } from '@radvisor/core'
-import { countValues, putDeviceSum, putKeyed, putList, putOperationSums, putValue } from './_cells.ts'
+import { checkList, countValues, putDeviceSum, putKeyed, putList, putOperationSums, putValue } from './_cells.ts'
 import { CgroupFiles } from './_cgroup-files.ts'
+import { ColumnSums } from './_columns.ts'
 import { cgroupUnreadable } from './_failure.ts'
 import { readCpuQuota } from './_quota.ts'
 import { KeyedValues } from './_keyed.ts'
@@ -99,10 +100,15 @@ export class CgroupV1Collector implements Collector {
   private readonly files: CgroupFiles
   private readonly pidsCurrent: StatFile
   private readonly pidsMax: StatFile
+  /** Read only where there is no `cpuacct.usage_percpu` to sum (else absent). */
   private readonly usage: StatFile
+  /** Read only where there is no `cpuacct.usage_all` to sum (else absent). */
   private readonly usageSystem: StatFile
   private readonly usageUser: StatFile
   private readonly usagePerCpu: StatFile
+  private readonly usageAll: StatFile
+  private readonly usageAllSums = new ColumnSums(['system', 'user'])
+  private readonly usageSum = new U64Sums(1)
   private readonly cpuacctStat: StatFile
   private readonly cpuacctKeys = new KeyedValues(['user', 'system'])
   private readonly cpuStat: StatFile
@@ -137,10 +143,15 @@ export class CgroupV1Collector implements Collector {
     const blkio = folder('blkio')
     this.pidsCurrent = files.open(pids, 'pids.current')
     this.pidsMax = files.open(pids, 'pids.max')
-    this.usage = files.open(cpuacct, 'cpuacct.usage')
-    this.usageSystem = files.open(cpuacct, 'cpuacct.usage_sys')
-    this.usageUser = files.open(cpuacct, 'cpuacct.usage_user')
+    // Two reads for four cells: in kernel/sched/cpuacct.c, cpuacct.usage is the sum of
+    // usage_percpu's values and usage_user/usage_sys the column sums of usage_all, every one
+    // read per possible CPU by the same function (cpuacct_cpuusage_read). Not usage_user +
+    // usage_sys for the total: since Linux 5.16 those count ticks and usage counts nanoseconds.
     this.usagePerCpu = files.open(cpuacct, 'cpuacct.usage_percpu')
+    this.usage = this.usagePerCpu.present ? files.open(undefined, 'cpuacct.usage') : files.open(cpuacct, 'cpuacct.usage')
+    this.usageAll = files.open(cpuacct, 'cpuacct.usage_all')
+    this.usageSystem = files.open(this.usageAll.present ? undefined : cpuacct, 'cpuacct.usage_sys')
+    this.usageUser = files.open(this.usageAll.present ? undefined : cpuacct, 'cpuacct.usage_user')
     this.cpuacctStat = files.open(cpuacct, 'cpuacct.stat')
     this.cpuStat = files.open(cpu, 'cpu.stat')
     this.memoryUsage = files.open(memory, 'memory.usage_in_bytes')
@@ -180,10 +191,17 @@ export class CgroupV1Collector implements Collector {
     if (this.files.read() < 0) return false
     putValue(row, this.pidsCurrent, false, null)
     putValue(row, this.pidsMax, true, null)
-    putValue(row, this.usage, false, null)
-    putValue(row, this.usageSystem, false, null)
-    putValue(row, this.usageUser, false, null)
-    putList(row, this.usagePerCpu, this.cpuCount)
+    const perCpu = this.usagePerCpu
+    const listed = checkList(perCpu, this.cpuCount, perCpu.present ? this.usageSum : null)
+    if (!perCpu.present) putValue(row, this.usage, false, null)
+    else if (listed) this.usageSum.put(row, 0)
+    else row.putEmpty()
+    if (this.usageAll.present) this.usageAllSums.put(row, this.usageAll, this.cpuCount)
+    else {
+      putValue(row, this.usageSystem, false, null)
+      putValue(row, this.usageUser, false, null)
+    }
+    putList(row, perCpu, listed)
     this.cpuacctKeys.locate(this.cpuacctStat.buf, this.cpuacctStat.length)
     putKeyed(row, this.cpuacctStat, this.cpuacctKeys, null)
     this.cpuKeys.locate(this.cpuStat.buf, this.cpuStat.length)

@@ -90,6 +90,50 @@ describe('real kernel', () => {
     expect(Number(cell(collector, second, 'read')) / 1e6).toBeCloseTo(systemClock.now(), -3)
   })
 
+  test.skipIf(v1Reason !== null || !fs.existsSync(`${ROOT}/cpuacct/cpuacct.usage_all`))(
+    'cgroup v1: cpu.usage.total, .system and .user are exactly what cpuacct.usage, _sys and _user say',
+    async () => {
+      const name = `${NAME}-cpu`
+      const folders = MOVED_INTO.filter((c) => fs.existsSync(`${ROOT}/${c}`)).map((c) => createCgroup(`${ROOT}/${c}/${name}`))
+      const child = Bun.spawn(['sh', '-c', 'while :; do :; done'], { stdout: 'ignore', stderr: 'ignore' })
+      children.push(child)
+      for (const folder of folders) fs.writeFileSync(`${folder}/cgroup.procs`, `${child.pid}\n`)
+      const collector = createCollectorFactory({ root: ROOT, fs: systemFs, logger: memoryLogger(), clock: systemClock }).open(target({ kind: 'path', path: name }))!
+      collectors.push(collector)
+      const kernel = () =>
+        ['cpuacct.usage', 'cpuacct.usage_sys', 'cpuacct.usage_user'].map((file) => BigInt(fs.readFileSync(`${ROOT}/cpuacct/${name}/${file}`, 'utf8').trim()))
+      const ours = (cells: string[] | null) => ['cpu.usage.total', 'cpu.usage.system', 'cpu.usage.user'].map((column) => BigInt(cell(collector, cells, column)!))
+      // While the child runs the counters move: ours lie between the kernel's files read just before and just after.
+      for (let i = 0; i < 5; i++) {
+        await Bun.sleep(60)
+        const before = kernel()
+        const cells = tick(collector)
+        const after = kernel()
+        ours(cells).forEach((value, k) => {
+          expect(value).toBeGreaterThanOrEqual(before[k]!)
+          expect(value).toBeLessThanOrEqual(after[k]!)
+        })
+      }
+      // Once the cgroup holds no process they stand still, and must be equal.
+      child.kill('SIGKILL')
+      await child.exited
+      await Bun.sleep(50)
+      const settled = kernel()
+      expect(settled[0]).toBeGreaterThan(0n)
+      expect(ours(tick(collector))).toEqual(settled)
+      // The three files themselves are not read at all.
+      const held = fs.readdirSync('/proc/self/fd').map((fd) => {
+        try {
+          return fs.readlinkSync(`/proc/self/fd/${fd}`)
+        } catch {
+          return ''
+        }
+      })
+      const real = fs.realpathSync(`${ROOT}/cpuacct/${name}`)
+      expect(held.filter((path) => path.startsWith(`${real}/cpuacct.usage`)).sort()).toEqual(['cpuacct.usage_all', 'cpuacct.usage_percpu'].map((file) => `${real}/${file}`))
+    },
+  )
+
   test.skipIf(v1Reason !== null || !fs.existsSync(`${ROOT}/memory/cgroup.procs`))(
     'cgroup v1: removing only the memory cgroup leaves the others collected and the collector alive',
     async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { type FileSystem, RadvisorError } from '@radvisor/core'
+import { batchReader, type FileSystem, RadvisorError } from '@radvisor/core'
 import { createFakeCgroupFs } from '@radvisor/testing'
 import { CgroupV1Collector, detectHierarchy, V1_COLUMNS } from '../src/index.ts'
 import { cell, fakeClock, tick } from './_support.ts'
@@ -144,6 +144,38 @@ describe('CgroupV1Collector', () => {
     expect(reads.calls() - readsAtStart).toBe(2 * 3)
   })
 
+  test('with a batch read, each tick reads every file in one call and none by itself', () => {
+    const fake = host({
+      'cpu,cpuacct/docker/abc/cpuacct.usage': '1\n',
+      'cpu,cpuacct/docker/abc/cpu.stat': 'nr_periods 1\n',
+      'pids/docker/abc/pids.current': '1\n',
+    })
+    let batches = 0
+    const loop = batchReader(fake.fs)
+    const batched: FileSystem = { ...fake.fs, readBatch: (requests, count, buffer) => (batches++, loop(requests, count, buffer)) }
+    const reads = counting(batched, 'readSync')
+    const collector = open(reads.fs, fake.root)
+    const readsAtStart = reads.calls()
+    expect(tick(collector)).not.toBeNull()
+    expect(cell(collector, tick(collector), 'cpu.throttling.periods')).toBe('1')
+    expect(batches).toBe(2)
+    // The batch's own loop reads through the fake's readSync, not through the counted one.
+    expect(reads.calls()).toBe(readsAtStart)
+  })
+
+  test('a file that outgrows its slot is read whole, and keeps a larger slot from the next tick on', () => {
+    const fake = host({ 'memory/docker/abc/memory.stat': 'total_cache 1\n', 'pids/docker/abc/pids.current': '7\n' })
+    const collector = open(fake.fs, fake.root)
+    const padding = Array.from({ length: 400 }, (_, i) => `unrelated_key_${i} ${i}\n`).join('')
+    for (let i = 0; i < 3; i++) {
+      fake.write(`memory/${CGROUP}/memory.stat`, `${padding}total_cache ${i}23456789\n`)
+      const cells = tick(collector)
+      expect([cell(collector, cells, 'memory.cache'), cell(collector, cells, 'pids.current')]).toEqual([`${i}23456789`, '7'])
+    }
+    fake.write(`memory/${CGROUP}/memory.stat`, 'total_cache 5\n')
+    expect(cell(collector, tick(collector), 'memory.cache')).toBe('5')
+  })
+
   test('a file missing at open stays absent; a file that grows past its buffer is read whole', () => {
     const fake = host({ 'memory/docker/abc/memory.stat': 'total_cache 1\n' })
     const collector = open(fake.fs, fake.root)
@@ -210,5 +242,83 @@ describe('a v1 cgroup removed under some controllers only', () => {
     expect(tick(collector)).toBeNull()
     expect(collector.error!.message).toContain(`cgroup ${CGROUP} is gone`)
     expect(problems).toHaveLength(3)
+  })
+})
+
+describe('cpu.usage.* from cpuacct.usage_percpu and cpuacct.usage_all', () => {
+  const CPUACCT = `cpu,cpuacct/${CGROUP}`
+  /** The other three files hold values the sums must not take. */
+  const decoys = {
+    [`${CPUACCT}/cpuacct.usage`]: '999\n',
+    [`${CPUACCT}/cpuacct.usage_user`]: '998\n',
+    [`${CPUACCT}/cpuacct.usage_sys`]: '997\n',
+  }
+  const cpuCells = (collector: CgroupV1Collector, cells: string[] | null) =>
+    ['cpu.usage.total', 'cpu.usage.system', 'cpu.usage.user', 'cpu.usage.percpu'].map((column) => cell(collector, cells, column))
+
+  function withProblems(files: Record<string, string>) {
+    const fake = host(files)
+    const problems: string[] = []
+    const opened: string[] = []
+    const fs: FileSystem = { ...fake.fs, openSync: ((path: string, ...rest: unknown[]) => (opened.push(path), (fake.fs.openSync as (...a: unknown[]) => number)(path, ...rest))) as FileSystem['openSync'] }
+    const hierarchy = detectHierarchy({ root: fake.root, fs, mountinfo: '' })
+    const collector = new CgroupV1Collector({ fs, clock: fakeClock(), hierarchy, cgroup: CGROUP, driver: null, onProblem: (line) => problems.push(line) })
+    return { fake, collector, problems, opened }
+  }
+
+  test('the total is the per-CPU sum, user and system the column sums, exactly past 2^53; the three files are not opened', () => {
+    const { collector, problems, opened } = withProblems({
+      ...decoys,
+      [`${CPUACCT}/cpuacct.usage_percpu`]: '9007199254740993 7 \n',
+      [`${CPUACCT}/cpuacct.usage_all`]: 'cpu user system\n0 9007199254740993 2\n1 3 4\n',
+    })
+    expect(cpuCells(collector, tick(collector))).toEqual(['9007199254741000', '6', '9007199254740996', '9007199254740993 7'])
+    expect(opened.filter((path) => /cpuacct\.usage(_user|_sys)?$/.test(path))).toEqual([])
+    expect(problems).toEqual([])
+  })
+
+  test('columns are found by the header, in any order', () => {
+    const { collector } = withProblems({
+      [`${CPUACCT}/cpuacct.usage_percpu`]: '1 2 \n',
+      [`${CPUACCT}/cpuacct.usage_all`]: 'cpu system guest user\n0 10 0 20\n1 30 0 40\n',
+    })
+    expect(cpuCells(collector, tick(collector))).toEqual(['3', '40', '60', '1 2'])
+  })
+
+  test('without usage_percpu and usage_all (an old kernel), the kernel’s own three files are read', () => {
+    const { collector, opened } = withProblems(decoys)
+    expect(cpuCells(collector, tick(collector))).toEqual(['999', '997', '998', ''])
+    expect(opened.filter((path) => /cpuacct\.usage(_user|_sys)?$/.test(path))).toHaveLength(3)
+  })
+
+  test.each([
+    ['a missing column', 'cpu user\n0 1\n1 2\n', 'has no `system` column'],
+    ['a short line', 'cpu user system\n0 1 2\n1 3\n', 'of 2 columns, not 3'],
+    ['a long line', 'cpu user system\n0 1 2 9\n1 3 4\n', 'of 4 columns, not 3'],
+    ['a value that is not a number', 'cpu user system\n0 1 2\n1 3 -4\n', 'not one 64-bit number per column'],
+    ['a value past 2^64 - 1', 'cpu user system\n0 1 18446744073709551616\n1 3 4\n', 'not one 64-bit number per column'],
+    ['more CPUs than usage_percpu lists', 'cpu user system\n0 1 2\n1 3 4\n2 5 6\n', 'more than 2 lines'],
+    ['CRLF line ends', 'cpu user system\r\n0 1 2\r\n1 3 4\r\n', 'has no `system` column'],
+  ])('usage_all with %s leaves user and system empty, reported once', (_, content, problem) => {
+    const { fake, collector, problems } = withProblems({ [`${CPUACCT}/cpuacct.usage_percpu`]: '1 2 \n', [`${CPUACCT}/cpuacct.usage_all`]: content })
+    expect(cpuCells(collector, tick(collector))).toEqual(['3', '', '', '1 2'])
+    expect(cpuCells(collector, tick(collector))).toEqual(['3', '', '', '1 2'])
+    expect(problems).toHaveLength(1)
+    expect(problems[0]).toContain(`${CGROUP}/cpuacct.usage_all`)
+    expect(problems[0]).toContain(problem)
+    fake.write(`${CPUACCT}/cpuacct.usage_all`, 'cpu user system\n0 1 2\n1 3 4\n')
+    expect(cpuCells(collector, tick(collector))).toEqual(['3', '6', '4', '1 2'])
+  })
+
+  test('a per-CPU sum past 2^64 - 1 leaves the total empty (reported once) and keeps the list', () => {
+    const { collector, problems } = withProblems({ [`${CPUACCT}/cpuacct.usage_percpu`]: '18446744073709551615 1 \n' })
+    expect(cpuCells(collector, tick(collector))).toEqual(['', '', '', '18446744073709551615 1'])
+    expect(problems).toEqual([expect.stringContaining('sum over CPUs passes 2^64 - 1; cpu.usage.total is left empty')])
+  })
+
+  test('a usage_percpu that is not a list leaves the total and the list empty', () => {
+    const { collector } = withProblems({ [`${CPUACCT}/cpuacct.usage_percpu`]: '12 ab 7\n', [`${CPUACCT}/cpuacct.usage_all`]: 'cpu user system\n0 1 2\n1 3 4\n2 5 6\n' })
+    // Three values counted at open (the list's tokens), so usage_all's three lines are within bounds.
+    expect(cpuCells(collector, tick(collector))).toEqual(['', '12', '9', ''])
   })
 })
