@@ -25,7 +25,10 @@ function reportValue(file: StatFile, buf: Uint8Array, start: number, end: number
 export function putToken(row: Row, file: StatFile, start: number, end: number, allowMax: boolean, fallback: Uint8Array | null): void {
   const buf = file.buf
   end = trimEnd(buf, start, end)
-  if (isU64(buf, start, end) || (allowMax && end - start === 3 && bytesEqual(buf, start, end, MAX_TEXT))) {
+  // Digits are checked as they are copied; only 20 of them can pass 2^64 - 1.
+  const digits = end - start
+  if (digits > 0 && (digits < 20 || (digits === 20 && digitsFitU64(buf, start, end))) && row.putDigits(buf, start, end)) return
+  if (allowMax && digits === 3 && bytesEqual(buf, start, end, MAX_TEXT)) {
     row.putBytes(buf, start, end)
   } else if (start < end) {
     reportValue(file, buf, start, end)
@@ -116,8 +119,10 @@ export function putDeviceSum(row: Row, file: StatFile, sums: U64Sums): void {
   const length = file.length
   if (length < 0) return row.putEmpty()
   sums.clear()
-  for (let line = 0; line < length; line = indexOf(buf, NEWLINE, line, length) + 1) {
-    const end = trimEnd(buf, line, indexOf(buf, NEWLINE, line, length))
+  for (let line = 0, next = 0; line < length; line = next) {
+    const newline = indexOf(buf, NEWLINE, line, length)
+    next = newline + 1
+    const end = trimEnd(buf, line, newline)
     if (end === line) continue
     const space = indexOf(buf, SPACE, line, end)
     if (space === end) {
@@ -153,8 +158,10 @@ export function putOperationSums(row: Row, file: StatFile, sums: U64Sums): void 
   const length = file.length
   let valid = length >= 0
   sums.clear()
-  for (let line = 0; valid && line < length; line = indexOf(buf, NEWLINE, line, length) + 1) {
-    const end = trimEnd(buf, line, indexOf(buf, NEWLINE, line, length))
+  for (let line = 0, next = 0; valid && line < length; line = next) {
+    const newline = indexOf(buf, NEWLINE, line, length)
+    next = newline + 1
+    const end = trimEnd(buf, line, newline)
     // Per-device lines start with the device number; the grand `Total` line does not.
     const first = buf[line]!
     if (end === line || first < ZERO || first > NINE) continue
@@ -188,8 +195,10 @@ export function putKeySums(row: Row, file: StatFile, keys: readonly Uint8Array[]
   const buf = file.buf
   const length = file.length
   sums.clear()
-  for (let line = 0; line < length; line = indexOf(buf, NEWLINE, line, length) + 1) {
-    const end = trimEnd(buf, line, indexOf(buf, NEWLINE, line, length))
+  for (let line = 0, next = 0; line < length; line = next) {
+    const newline = indexOf(buf, NEWLINE, line, length)
+    next = newline + 1
+    const end = trimEnd(buf, line, newline)
     // Skip the device number, then read `key=value` tokens.
     let token = indexOf(buf, SPACE, line, end) + 1
     while (token > 0 && token < end) {

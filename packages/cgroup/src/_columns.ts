@@ -12,8 +12,10 @@ import { isU64, U64Sums } from './_u64.ts'
  */
 export class ColumnSums {
   private readonly names: Uint8Array[]
-  /** The header column of each name in the last read (-1: missing). */
+  /** The header column of each name (-1: missing), found in `header`, of `width` columns. */
   private readonly columns: Int32Array
+  private header = new Uint8Array(0)
+  private width = -1
   private readonly sums: U64Sums
 
   constructor(names: readonly string[]) {
@@ -41,8 +43,10 @@ export class ColumnSums {
     const columns = this.columns
     sums.clear()
     let lines = 0
-    for (let line = headerEnd + 1; line < length; line = indexOf(buf, NEWLINE, line, length) + 1) {
-      const end = trimEnd(buf, line, indexOf(buf, NEWLINE, line, length))
+    for (let line = headerEnd + 1, next = 0; line < length; line = next) {
+      const newline = indexOf(buf, NEWLINE, line, length)
+      next = newline + 1
+      const end = trimEnd(buf, line, newline)
       if (end === line) continue
       if (++lines > limit) return this.reject(file, `has more than ${limit} lines, more than there are CPUs`)
       let column = 0
@@ -63,8 +67,14 @@ export class ColumnSums {
     return true
   }
 
-  /** Finds each name's column in the header `buf[0..end)`; returns the header's width, or -1 when a name is missing. */
+  /**
+   * Finds each name's column in the header `buf[0..end)` (the kernel's header does not change:
+   * the last one is remembered); returns the header's width, or -1 when a name is missing.
+   */
   private locate(buf: Uint8Array, end: number): number {
+    const header = this.header
+    if (end === header.length && bytesEqual(buf, 0, end, header)) return this.width
+    this.header = buf.slice(0, end)
     this.columns.fill(-1)
     let column = 0
     for (let token = 0; token <= end; column++) {
@@ -75,7 +85,8 @@ export class ColumnSums {
       }
       token = tokenEnd + 1
     }
-    return this.columns.includes(-1) ? -1 : column
+    this.width = this.columns.includes(-1) ? -1 : column
+    return this.width
   }
 
   private missing(): string {

@@ -2,6 +2,7 @@ import type { Target } from './types.ts'
 
 const COMMA = 0x2c
 const ZERO = 0x30
+const NINE = 0x39
 /** Cells longer than this (a many-CPU `cpu.usage.percpu`) are copied with `set`. */
 const LONG_CELL = 64
 /** Digits of `Number.MAX_SAFE_INTEGER`. */
@@ -83,6 +84,26 @@ export class Row {
       line.set(source.subarray(start, end), at)
     }
     this.close(at + length)
+  }
+
+  /**
+   * Writes a cell copied from `source[start..end)` if every byte of it is a decimal digit, in
+   * the same pass; returns false, and writes nothing, when one is not.
+   */
+  putDigits(source: Uint8Array, start: number, end: number): boolean {
+    const length = end - start
+    const at = this.open(length)
+    const line = this.line
+    for (let i = 0; i < length; i++) {
+      const byte = source[start + i]!
+      if (byte < ZERO || byte > NINE) {
+        this.length = this.cells > 0 ? at - 1 : at
+        return false
+      }
+      line[at + i] = byte
+    }
+    this.close(at + length)
+    return true
   }
 
   /** Writes a cell of ASCII text (rare: constants such as `max`). */

@@ -98,4 +98,17 @@ describe('Row.putUint', () => {
     expect(row.cells).toBe(inputs.length)
     expect(row.toString()).toBe(','.repeat(inputs.length - 1))
   })
+
+  test('putDigits copies a run of digits, and writes nothing when a byte is not one', () => {
+    const row = new Row(target, ['read', 'a', 'b', 'c'])
+    const source = bytes('x 18446744073709551615 12a4 007')
+    expect(row.putDigits(source, 2, 22)).toBe(true)
+    expect(row.putDigits(source, 23, 27)).toBe(false)
+    expect(row.toString()).toBe('18446744073709551615')
+    expect(row.putDigits(source, 28, 31)).toBe(true)
+    expect(row.putDigits(source, 28, 28)).toBe(true)
+    expect(row.putDigits(source, 0, 1)).toBe(false)
+    expect(row.toString()).toBe('18446744073709551615,007,')
+    expect([row.cells, row.text(1), row.text(2)]).toEqual([3, '007', null])
+  })
 })
