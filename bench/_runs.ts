@@ -78,10 +78,17 @@ export interface CliRun {
   readonly lateness: { readonly p50: number; readonly p99: number; readonly max: number }
 }
 
+/**
+ * Back to back, rows come faster than any flush interval: with the default `-b` (16 MiB) a
+ * buffer would grow for seconds. 64 KiB makes each log write out every ~100 rows, as a periodic
+ * run with the default flush every 2 s does at 50 ms.
+ */
+export const BACK_TO_BACK_BUFFER = ['-b', '64KiB']
+
 /** The whole CLI back to back: `--interval 1us --ticks <ticks>` (every tick overruns its slot). */
 export async function cliBackToBack(setup: CliSetup, ticks: number): Promise<CliRun> {
   return withDirectory(setup, async (directory) => {
-    const child = new Child(cliCommand(setup, directory, ['--interval', '1us', '--ticks', String(ticks)]))
+    const child = new Child(cliCommand(setup, directory, [...BACK_TO_BACK_BUFFER, '--interval', '1us', '--ticks', String(ticks)]))
     const { stderr } = await child.finish('radvisor run')
     return cliResult(child, stderr, setup.targets)
   })
@@ -104,7 +111,10 @@ export async function floorWindowed(binary: string, fileList: string, intervalMs
   return window
 }
 
-/** The whole CLI every `intervalMs` (default 50 ms): CPU over a window, then SIGTERM, punctuality and RSS at exit. */
+/**
+ * The whole CLI every `intervalMs` (default 50 ms) with its default settings otherwise: CPU
+ * over a window, then SIGTERM, punctuality and RSS at exit.
+ */
 export async function cliWindowed(setup: CliSetup, intervalMs: number, settleMs: number, windowMs: number): Promise<Windowed & CliRun> {
   return withDirectory(setup, async (directory) => {
     // --duration only as a safety net should the bench die without sending SIGTERM.
@@ -118,28 +128,14 @@ export async function cliWindowed(setup: CliSetup, intervalMs: number, settleMs:
   })
 }
 
-/** `radvisor run cgroup` over the bench cgroups, logging to `directory`; `bunFlags` go to Bun itself (e.g. `--cpu-prof`). */
+/**
+ * `radvisor run cgroup` over the bench cgroups, logging to `directory`, with `extra` options
+ * (otherwise the defaults); `bunFlags` go to Bun itself (e.g. `--cpu-prof`).
+ */
 export function cliCommand(setup: CliSetup, directory: string, extra: string[], bunFlags: string[] = []): string[] {
-  return [
-    process.execPath,
-    ...bunFlags,
-    cliBin,
-    'run',
-    'cgroup',
-    '--match',
-    setup.match,
-    '--cgroup-root',
-    setup.root,
-    '-d',
-    directory,
-    '-b',
-    '64KiB',
-    '-v',
-    '--color',
-    'never',
-    ...extra,
-  ]
+  return [process.execPath, ...bunFlags, cliBin, 'run', 'cgroup', '--match', setup.match, '--cgroup-root', setup.root, '-d', directory, '-v', '--color', 'never', ...extra]
 }
+
 
 const PUNCTUALITY = /Punctuality\s+(\d+) ticks, (\d+) missed; lateness p50 ([\d.]+)ms, p99 ([\d.]+)ms, max ([\d.]+)ms/
 const FINISHED = /Finished\s+\d+ rows from (\d+) targets/

@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Child } from './_children.ts'
 import { loadAverage } from './_proc.ts'
-import { type CliSetup, cliCommand } from './_runs.ts'
+import { BACK_TO_BACK_BUFFER, type CliSetup, cliCommand } from './_runs.ts'
 import { withBenchCgroups } from './_session.ts'
 
 const USAGE = `usage: bun bench/instructions.ts [<other checkout>] [options]
@@ -74,7 +74,7 @@ await withBenchCgroups(root, async (cgroups, scratch) => {
     const command =
       mode === 'collector'
         ? [process.execPath, join(checkout, 'bench/_collector-loop.ts'), root, pathsFile, options.warmup, String(ticks)]
-        : cliCommand(setup, join(scratch, `logs-${Date.now()}`), ['--interval', '1us', '--ticks', String(ticks)]).map((part) =>
+        : cliCommand(setup, join(scratch, `logs-${Date.now()}`), [...BACK_TO_BACK_BUFFER, '--interval', '1us', '--ticks', String(ticks)]).map((part) =>
             part.endsWith('packages/cli/src/bin.ts') ? join(checkout, 'packages/cli/src/bin.ts') : part,
           )
     const { stderr } = await new Child([...tool, ...command]).finish(`callgrind ${mode}`)

@@ -8,7 +8,7 @@ import * as fs from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Child } from './_children.ts'
-import { cliCommand, collectorLoop } from './_runs.ts'
+import { BACK_TO_BACK_BUFFER, cliCommand, collectorLoop } from './_runs.ts'
 import { withBenchCgroups } from './_session.ts'
 
 const USAGE = `usage: bun bench/profile.ts <collector|cli> [options]
@@ -53,7 +53,7 @@ await withBenchCgroups(root, async (cgroups, scratch) => {
   fs.writeFileSync(pathsFile, `${cgroups.paths.join('\n')}\n`)
   const setup = { root, match: `${cgroups.group}/*`, scratch, targets }
   const logs = fs.mkdtempSync(join(scratch, 'logs-'))
-  const periodic = options.interval ? ['--interval', options.interval, '--duration', options.duration] : ['--interval', '1us', '--ticks', String(ticks)]
+  const periodic = options.interval ? ['--interval', options.interval, '--duration', options.duration] : [...BACK_TO_BACK_BUFFER, '--interval', '1us', '--ticks', String(ticks)]
   const command =
     mode === 'collector'
       ? [process.execPath, ...profiler, collectorLoop, root, pathsFile, String(Math.ceil(ticks / 5)), String(ticks)]

@@ -98,9 +98,9 @@ test('forwards utilisation of rows collected from a fake cgroup v1 tree', () => 
   const sink = createStatsdSink(options, plugin, transport)
   const writer = sink.open(docker, { version: '0', target: docker, collector: collector.info, initializedAt: 0n })
   const row = new Row(docker, collector.info.columns)
-  // cpuacct.usage grows by 40 ms of CPU per 50 ms tick: 0.8 cores.
+  // CPU usage (the sum of cpuacct.usage_percpu) grows by 40 ms of CPU per 50 ms tick: 0.8 cores.
   for (let tick = 0; tick < 3; tick++) {
-    cgroups.write(`cpuacct/docker/${id}/cpuacct.usage`, `${1_000_000_000 + tick * 40_000_000}\n`)
+    cgroups.write(`cpuacct/docker/${id}/cpuacct.usage_percpu`, `${1_000_000_000 + tick * 40_000_000} 0 \n`)
     row.reset()
     expect(collector.collect(row)).toBe(true)
     writer.write(row)

@@ -16,6 +16,15 @@ export function ascii(text: string): Uint8Array {
   return bytes
 }
 
+const shared = new Map<string, Uint8Array>()
+
+/** `ascii(text)`, one copy per text for the whole process: every collector of hundreds looks for the same keys. */
+export function sharedAscii(text: string): Uint8Array {
+  let bytes = shared.get(text)
+  if (bytes === undefined) shared.set(text, (bytes = ascii(text)))
+  return bytes
+}
+
 /** `end` moved back over trailing spaces, tabs and newlines. */
 export function trimEnd(buf: Uint8Array, start: number, end: number): number {
   while (end > start) {

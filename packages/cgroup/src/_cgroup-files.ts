@@ -2,6 +2,9 @@ import { BATCH_FD, BATCH_FIELDS, BATCH_LENGTH, BATCH_OFFSET, BATCH_RESULT, batch
 import { cgroupGone } from './_failure.ts'
 import { GONE, StatFile } from './_stat-file.ts'
 
+/** Every absent file: it never opens, reads or reports, so one serves all. */
+const ABSENT = new StatFile(undefined as unknown as FileSystem, null, '', () => {})
+
 /**
  * The stat files of one cgroup, across the folders they live in (one per v1 controller, one
  * on v2). Reads them together each tick, with one batch read (`FileSystem.readBatch`: one
@@ -41,11 +44,11 @@ export class CgroupFiles {
 
   /** Opens `folder/name`; absent when the controller folder is unknown or the file missing. */
   open(folder: string | undefined, name: string): StatFile {
-    const file = new StatFile(this.fs, folder === undefined ? null : `${folder}/${name}`, this.reportLine)
-    if (file.present) {
-      this.files.push(file)
-      this.stale = true
-    }
+    if (folder === undefined) return ABSENT
+    const file = new StatFile(this.fs, folder, name, this.reportLine)
+    if (!file.present) return ABSENT
+    this.files.push(file)
+    this.stale = true
     return file
   }
 
@@ -83,7 +86,7 @@ export class CgroupFiles {
     return this.error ? -1 : withData
   }
 
-  /** Gives each open file a slot of one buffer, as large as the file's own buffer. */
+  /** Gives each open file a slot of one buffer, of the file's capacity. */
   private layout(): void {
     this.stale = false
     const batch = this.files.filter((file) => file.present)
@@ -93,8 +96,8 @@ export class CgroupFiles {
       const at = i * BATCH_FIELDS
       requests[at + BATCH_FD] = batch[i]!.descriptor
       requests[at + BATCH_OFFSET] = size
-      requests[at + BATCH_LENGTH] = batch[i]!.buf.length
-      size += batch[i]!.buf.length
+      requests[at + BATCH_LENGTH] = batch[i]!.capacity
+      size += batch[i]!.capacity
     }
     const slots = new Uint8Array(size)
     for (let i = 0; i < batch.length; i++) {
@@ -124,7 +127,7 @@ export class CgroupFiles {
     for (const file of this.files) {
       if (!file.present || file.length !== GONE) continue
       file.close()
-      const folder = file.path!.slice(0, file.path!.lastIndexOf('/'))
+      const folder = file.folder!
       if (this.removedFolders.has(folder)) continue
       this.removedFolders.add(folder)
       // A container that exits loses its controllers' folders one by one: expected, not a warning.

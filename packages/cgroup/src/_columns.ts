@@ -1,5 +1,5 @@
 import type { Row } from '@radvisor/core'
-import { ascii, bytesEqual, indexOf, NEWLINE, SPACE, showBytes, trimEnd } from './_bytes.ts'
+import { bytesEqual, indexOf, NEWLINE, SPACE, sharedAscii, showBytes, trimEnd } from './_bytes.ts'
 import type { StatFile } from './_stat-file.ts'
 import { isU64, U64Sums } from './_u64.ts'
 
@@ -19,7 +19,7 @@ export class ColumnSums {
   private readonly sums: U64Sums
 
   constructor(names: readonly string[]) {
-    this.names = names.map(ascii)
+    this.names = names.map(sharedAscii)
     this.columns = new Int32Array(names.length)
     this.sums = new U64Sums(names.length)
   }

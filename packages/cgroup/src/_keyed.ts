@@ -1,4 +1,4 @@
-import { ascii, indexOf, NEWLINE } from './_bytes.ts'
+import { indexOf, NEWLINE, sharedAscii } from './_bytes.ts'
 
 /**
  * Finds the values of chosen keys in a `key value` per line file (`memory.stat`,
@@ -17,7 +17,7 @@ export class KeyedValues {
   readonly ends: Int32Array
 
   constructor(keys: readonly string[]) {
-    this.keys = keys.map((key) => ascii(`${key} `))
+    this.keys = keys.map((key) => sharedAscii(`${key} `))
     this.hints = new Int32Array(keys.length).fill(-1)
     this.starts = new Int32Array(keys.length)
     this.ends = new Int32Array(keys.length)

@@ -9,12 +9,30 @@ export const GONE = -2
 /** Errors with which the kernel answers reads of a removed cgroup's open files, by number. */
 const GONE_CODES = new Map((['ENODEV', 'ENOENT', 'ESRCH'] as const).map((code) => [constants.errno[code], code]))
 const SMALLEST_BUFFER = 64
+const NO_BYTES = new Uint8Array(0)
 /**
  * The most a stat file may hold. The largest the kernel writes (`io.stat` or blkio files of
  * hundreds of devices, `cpuacct.usage_percpu` of thousands of CPUs) are tens of KiB; a file
  * longer than this is unreadable, so that its buffer stays bounded.
  */
 const MAX_FILE_BYTES = 1 << 20
+
+/** One buffer for every file's first read at open, which only measures it. */
+let sizing = new Uint8Array(4096)
+
+/** The length of the open file `fd` (read whole from offset 0; up to `MAX_FILE_BYTES + 1`), 0 when it cannot be read. */
+function sizeOf(fs: FileSystem, fd: number): number {
+  try {
+    let count = fs.readSync(fd, sizing, 0, sizing.length, 0)
+    while (count === sizing.length && sizing.length <= MAX_FILE_BYTES) {
+      sizing = new Uint8Array(Math.min(sizing.length * 4, MAX_FILE_BYTES + 1))
+      count = fs.readSync(fd, sizing, 0, sizing.length, 0)
+    }
+    return count
+  } catch {
+    return 0
+  }
+}
 
 /**
  * One kernel stat file, opened once and read positionally into a buffer allocated once (or
@@ -23,8 +41,14 @@ const MAX_FILE_BYTES = 1 << 20
  * cgroup, so a missing file means a missing feature.
  */
 export class StatFile {
-  /** The bytes of the last read are `buf[0..length)`. Replaced by a larger buffer when the file outgrows it. */
-  buf: Uint8Array = new Uint8Array(SMALLEST_BUFFER)
+  /**
+   * The bytes of the last read are `buf[0..length)`: a slot of `capacity` bytes in its
+   * cgroup's buffer (`CgroupFiles`), replaced by a larger buffer of its own when the file
+   * outgrows it.
+   */
+  buf: Uint8Array = NO_BYTES
+  /** Twice the file's length at open (at least 64 bytes): room to grow. */
+  capacity = 0
   length = UNREADABLE
   /** Error code of the read that found the cgroup gone. */
   goneCode = ''
@@ -35,18 +59,23 @@ export class StatFile {
   constructor(
     private readonly fs: FileSystem,
     /** Null for a file of a controller this host does not have. */
-    readonly path: string | null,
+    readonly folder: string | null,
+    readonly name: string,
     /** Receives `<path> <problem>` lines. */
     private readonly onProblem: (message: string) => void,
   ) {
-    if (path === null) return
+    if (folder === null) return
     try {
-      this.fd = fs.openSync(path, 'r')
+      this.fd = fs.openSync(`${folder}/${name}`, 'r')
     } catch {
       return
     }
-    // The first read sizes the buffer for the file's usual length, with room to grow.
-    if (this.read() > 0) this.buf = new Uint8Array(Math.min(MAX_FILE_BYTES + 1, Math.max(SMALLEST_BUFFER, this.length * 2)))
+    this.capacity = Math.min(MAX_FILE_BYTES + 1, Math.max(SMALLEST_BUFFER, sizeOf(fs, this.fd) * 2))
+  }
+
+  /** The file's path, for messages (built when asked: hundreds of targets hold thousands of files). */
+  get path(): string {
+    return `${this.folder}/${this.name}`
   }
 
   get present(): boolean {
@@ -87,7 +116,8 @@ export class StatFile {
           this.report('returned more than 1 MiB; it is treated as unreadable and its cells are left empty')
           return (this.length = UNREADABLE)
         }
-        this.buf = new Uint8Array(Math.min(this.buf.length * 4, MAX_FILE_BYTES + 1))
+        this.buf = new Uint8Array(Math.min(Math.max(this.buf.length * 4, SMALLEST_BUFFER), MAX_FILE_BYTES + 1))
+        this.capacity = this.buf.length
         count = this.fs.readSync(this.fd, this.buf, 0, this.buf.length, 0)
       }
     } catch (error) {

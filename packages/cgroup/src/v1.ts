@@ -163,7 +163,7 @@ export class CgroupV1Collector implements Collector {
     this.blkioTime = files.openRecursiveFirst(blkio, 'blkio.time')
     this.blkioSectors = files.openRecursiveFirst(blkio, 'blkio.sectors')
     this.blkioOperations = BLKIO_OPERATIONS.map(([file]) => files.openRecursiveFirst(blkio, file))
-    this.usagePerCpu.read()
+    files.read()
     const cpuCount = countValues(this.usagePerCpu)
     this.cpuCount = cpuCount > 0 ? Math.min(cpuCount, MAX_CPUS) : MAX_CPUS
     this.info = {

@@ -31,6 +31,7 @@ const MEMORY_STAT_KEYS = [
   'pgmajfault',
 ]
 const IO_STAT_KEYS = ['rbytes', 'wbytes', 'rios', 'wios', 'dbytes', 'dios']
+const IO_STAT_KEY_BYTES = IO_STAT_KEYS.map(ascii)
 
 /** The cgroup v2 columns, in order (radvisor's `cgroup_v2` schema, DESIGN §5). */
 export const V2_COLUMNS: readonly string[] = [
@@ -66,7 +67,6 @@ export class CgroupV2Collector implements Collector {
   private readonly memoryStat: StatFile
   private readonly memoryKeys = new KeyedValues(MEMORY_STAT_KEYS)
   private readonly ioStat: StatFile
-  private readonly ioKeys = IO_STAT_KEYS.map(ascii)
   private readonly sums = new U64Sums(IO_STAT_KEYS.length)
 
   constructor({ fs, clock, hierarchy, cgroup, driver, onProblem = () => {} }: CgroupCollectorOptions) {
@@ -113,7 +113,7 @@ export class CgroupV2Collector implements Collector {
     putValue(row, this.memoryMax, true, MAX_TEXT)
     this.memoryKeys.locate(this.memoryStat.buf, this.memoryStat.length)
     putKeyed(row, this.memoryStat, this.memoryKeys, ZERO_TEXT)
-    putKeySums(row, this.ioStat, this.ioKeys, this.sums)
+    putKeySums(row, this.ioStat, IO_STAT_KEY_BYTES, this.sums)
     return true
   }
 

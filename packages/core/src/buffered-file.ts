@@ -4,8 +4,10 @@ import type { Logger } from './logger.ts'
 import { Outages } from './outages.ts'
 
 const NEWLINE = 0x0a
-/** A buffer starts this small and grows on demand up to its limit: idle targets cost little. */
+/** Without `rowsPerFlush`, a buffer starts this small at its first row and grows on demand up to its limit. */
 const INITIAL_BYTES = 8 * 1024
+const PAGE = 4096
+const NO_BYTES = new Uint8Array(0)
 
 /** An open output: its descriptor, and its size when it is a regular file (null for a pipe). */
 export interface OpenedFile {
@@ -28,6 +30,12 @@ export interface BufferedFileOptions {
   readonly maxBytes: number
   /** Write out once this many bytes are buffered, before any flush (default: `maxBytes`). */
   readonly writeAtBytes?: number
+  /**
+   * About how many rows arrive between two flushes (`--flush-every` / `--interval`). The buffer
+   * is then sized for that many rows like the first one at once, instead of growing step by
+   * step: with hundreds of files, every step's old buffer is garbage that stays resident.
+   */
+  readonly rowsPerFlush?: number
   /** Shared by all files of one sink, so one outage prints one line. */
   readonly failures: WriteFailures
   /** Every write attempt, for radvisor's flush log. */
@@ -99,8 +107,11 @@ export class BufferedFile {
   bytesWritten = 0
   writes = 0
 
+  /** Whether the buffer was sized for the first row yet. */
+  private sized = false
+
   constructor(private readonly options: BufferedFileOptions) {
-    this.buffer = new Uint8Array(Math.min(INITIAL_BYTES, options.maxBytes))
+    this.buffer = NO_BYTES
   }
 
   /** Whether the output is open. */
@@ -121,6 +132,7 @@ export class BufferedFile {
       this.droppedRows++
       return -1
     }
+    if (!this.sized) this.sizeFor(size)
     if (this.used + size > this.buffer.length) this.grow(this.used + size)
     return this.used
   }
@@ -253,12 +265,26 @@ export class BufferedFile {
     this.options.failures.failed(this.options.label, error)
   }
 
+  /** At the first row: room for a flush interval of rows like it (10% more), or `INITIAL_BYTES`. */
+  private sizeFor(rowSize: number): void {
+    this.sized = true
+    const { rowsPerFlush, maxBytes } = this.options
+    const rows = rowSize * (rowsPerFlush ?? 0)
+    const wanted = rowsPerFlush === undefined ? INITIAL_BYTES : this.used + rows + Math.ceil(rows / 10)
+    const size = Math.min(maxBytes, wanted)
+    if (size > this.buffer.length) this.resize(size)
+  }
+
   private grow(needed: number): void {
-    // A single row longer than the limit (a tiny -b) is still kept whole.
-    const size = Math.max(needed, Math.min(this.options.maxBytes, this.buffer.length * 2))
-    const grown = new Uint8Array(size)
-    grown.set(this.buffer.subarray(0, this.used))
-    this.buffer = grown
+    // By a quarter, in whole pages: a buffer ends close to what a flush interval of rows needs
+    // (hundreds are held). A single row longer than the limit (a tiny -b) is still kept whole.
+    this.resize(Math.max(needed, Math.min(this.options.maxBytes, Math.ceil((this.buffer.length * 1.25) / PAGE) * PAGE)))
+  }
+
+  private resize(size: number): void {
+    const resized = new Uint8Array(size)
+    resized.set(this.buffer.subarray(0, this.used))
+    this.buffer = resized
   }
 
   /** After an outage filled the buffer, give the memory back once rows flow again. */

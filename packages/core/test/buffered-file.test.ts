@@ -45,7 +45,7 @@ function fakeDisk() {
   return { disk, fs, open }
 }
 
-function setup(maxBytes = 1024, extra: { writeAtBytes?: number } = {}) {
+function setup(maxBytes = 1024, extra: { writeAtBytes?: number; rowsPerFlush?: number } = {}) {
   const { disk, fs, open } = fakeDisk()
   const logger = memoryLogger()
   const failures = new WriteFailures(logger, 'test', 'test logs', maxBytes)
@@ -68,16 +68,37 @@ describe('BufferedFile', () => {
 
   test('the buffer starts small and grows on demand, up to the limit; a full buffer is written out', () => {
     const { disk, file } = setup(64 * 1024)
-    expect(file.buffer.length).toBe(8 * 1024)
+    expect(file.buffer.length).toBe(0)
     const row = rowOf(1)
-    for (let i = 0; i < 1000; i++) file.appendLine(row, row.length) // 20 kB
-    expect(file.buffer.length).toBe(32 * 1024)
+    file.appendLine(row, row.length)
+    expect(file.buffer.length).toBe(8 * 1024)
+    for (let i = 1; i < 1000; i++) file.appendLine(row, row.length) // 20 kB
+    // By a quarter, in whole pages (8, 12, 16, 20 KiB): it ends close to what the rows need.
+    expect(file.buffer.length).toBe(20 * 1024)
     expect(disk.writes).toBe(0)
     for (let i = 0; i < 3000; i++) file.appendLine(row, row.length) // 80 kB in all: passes 64 KiB once
     expect(file.buffer.length).toBe(64 * 1024)
     expect(disk.writes).toBe(1)
     file.close()
     expect(disk.text.split('\n').filter(Boolean)).toHaveLength(4000)
+  })
+
+  test('told how many rows come between flushes, it is sized for them at the first row and does not grow', () => {
+    const { disk, file } = setup(1024 * 1024, { rowsPerFlush: 40 })
+    file.appendPreamble(line('---\nheader\n---\n'))
+    expect(file.buffer.length).toBe(15)
+    file.flush()
+    const row = rowOf(1) // 19 bytes and a newline: 40 rows and 10% more are 880 bytes
+    for (let flush = 0; flush < 3; flush++) {
+      for (let i = 0; i < 40; i++) file.appendLine(row, row.length)
+      expect(file.buffer.length).toBe(880)
+      file.flush()
+    }
+    const big = setup(8 * 1024, { rowsPerFlush: 1000 }).file
+    big.appendLine(row, row.length)
+    expect(big.buffer.length).toBe(8 * 1024)
+    file.close()
+    expect(disk.text.split('\n').filter(Boolean)).toHaveLength(3 + 120)
   })
 
   test('after an outage filled the buffer, it shrinks back once rows flow again', () => {

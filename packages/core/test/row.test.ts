@@ -111,4 +111,22 @@ describe('Row.putUint', () => {
     expect(row.toString()).toBe('18446744073709551615,007,')
     expect([row.cells, row.text(1), row.text(2)]).toEqual([3, '007', null])
   })
+
+  test('bytes is the line as written, the same view while the length stays, a new one when it changes or the line grows', () => {
+    const row = new Row(target, ['read', 'a'], 8)
+    row.putUint(12)
+    row.putUint(3)
+    const first = row.bytes
+    expect(new TextDecoder().decode(first)).toBe('12,3')
+    row.reset()
+    row.putUint(45)
+    row.putUint(6)
+    expect(row.bytes).toBe(first)
+    expect(new TextDecoder().decode(row.bytes)).toBe('45,6')
+    row.reset()
+    row.putUint(789)
+    expect(new TextDecoder().decode(row.bytes)).toBe('789')
+    row.putUint(123456789)
+    expect(new TextDecoder().decode(row.bytes)).toBe('789,123456789')
+  })
 })

@@ -102,6 +102,7 @@ class CsvySink implements CsvySinkHandle {
         fs,
         label: `${settings.directory}/${base}.log`,
         maxBytes: settings.bufferBytes,
+        rowsPerFlush: Math.ceil(settings.flushEveryMs / settings.intervalMs),
         failures: this.failures,
         open: () => this.create(base),
         ...(this.record && { onWrite: (written: number, success: boolean) => this.record!.add(unixNanos(clock.now()), target.id, written, success) }),
@@ -113,7 +114,7 @@ class CsvySink implements CsvySinkHandle {
     this.files++
     logger.debug('Logging', `${target.name} to ${log.path}`)
     return {
-      write: (row: Row) => void log.file.appendLine(row.line, row.length),
+      write: (row: Row) => void log.file.appendLine(row.bytes, row.length),
       close: () => {
         this.logs.delete(log)
         if (log.file.flush()) this.finish(log)

@@ -18,8 +18,9 @@ const cases = [
   {
     name: 'v1-cgroupfs-docker',
     id: 'a84bba07931db925306a0799dc6ebd718b8c764d1c0acb3dea13519a60a077bb',
-    cpuFile: (id: string) => `cpuacct/docker/${id}/cpuacct.usage`,
-    cpu: (step: number) => `${652489924 + step * 25_000_000}\n`,
+    // cpu.usage.total is the sum of the per-CPU values (652489924 at step 0).
+    cpuFile: (id: string) => `cpuacct/docker/${id}/cpuacct.usage_percpu`,
+    cpu: (step: number) => `${583671760 + step * 25_000_000} 68818164 \n`,
   },
   {
     name: 'v2-systemd',
