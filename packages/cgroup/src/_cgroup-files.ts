@@ -2,6 +2,14 @@ import { BATCH_FD, BATCH_FIELDS, BATCH_LENGTH, BATCH_OFFSET, BATCH_RESULT, batch
 import { cgroupGone } from './_failure.ts'
 import { GONE, StatFile } from './_stat-file.ts'
 
+/**
+ * The one buffer every cgroup's files are read into. A cgroup's bytes are parsed into its row
+ * before the next cgroup is read, so all can share it: it stays in the CPU's caches between
+ * targets (as the kernel floor's one buffer does) and costs no memory per target. Growing it
+ * moves every cgroup's slots, so each lays its files out again when `generation` changed.
+ */
+const shared = { slots: new Uint8Array(0), generation: 0 }
+
 /** Every absent file: it never opens, reads or reports, so one serves all. */
 const ABSENT = new StatFile(undefined as unknown as FileSystem, null, '', () => {})
 
@@ -22,8 +30,8 @@ export class CgroupFiles {
   /** The files read each tick (those still open), in request order. */
   private batch: StatFile[] = []
   private requests = new Int32Array(0)
-  /** Every file's slot, `requests` say where; each file's `buf` is a view of its slot. */
-  private slots = new Uint8Array(0)
+  /** The `shared.generation` the files were laid out in. */
+  private generation = -1
   /** Files were opened, closed or outgrew their slot since the last layout. */
   private stale = true
 
@@ -67,9 +75,9 @@ export class CgroupFiles {
    */
   read(): number {
     if (this.error) return -1
-    if (this.stale) this.layout()
+    if (this.stale || this.generation !== shared.generation) this.layout()
     const { batch, requests } = this
-    this.readBatch(requests, batch.length, this.slots)
+    this.readBatch(requests, batch.length, shared.slots)
     let withData = 0
     let live = 0
     let lost: StatFile | null = null
@@ -86,7 +94,7 @@ export class CgroupFiles {
     return this.error ? -1 : withData
   }
 
-  /** Gives each open file a slot of one buffer, of the file's capacity. */
+  /** Gives each open file a slot of the shared buffer, of the file's capacity; their bytes are valid until the next cgroup is read. */
   private layout(): void {
     this.stale = false
     const batch = this.files.filter((file) => file.present)
@@ -99,21 +107,23 @@ export class CgroupFiles {
       requests[at + BATCH_LENGTH] = batch[i]!.capacity
       size += batch[i]!.capacity
     }
-    const slots = new Uint8Array(size)
+    if (size > shared.slots.length) {
+      shared.slots = new Uint8Array(Math.max(size, shared.slots.length * 2))
+      shared.generation++
+    }
     for (let i = 0; i < batch.length; i++) {
       const at = i * BATCH_FIELDS
-      batch[i]!.buf = slots.subarray(requests[at + BATCH_OFFSET]!, requests[at + BATCH_OFFSET]! + requests[at + BATCH_LENGTH]!)
+      batch[i]!.buf = shared.slots.subarray(requests[at + BATCH_OFFSET]!, requests[at + BATCH_OFFSET]! + requests[at + BATCH_LENGTH]!)
     }
     this.batch = batch
     this.requests = requests
-    this.slots = slots
+    this.generation = shared.generation
   }
 
   close(): void {
     for (const file of this.files) file.close()
     this.batch = []
     this.requests = new Int32Array(0)
-    this.slots = new Uint8Array(0)
   }
 
   /** Closes the files found gone; the cgroup is gone when none is left. */

@@ -10,7 +10,16 @@ export interface Clock {
 export interface Timer {
   setTimeout(callback: () => void, delayMs: number): unknown
   clearTimeout(handle: unknown): void
+  /**
+   * Blocks for `ms` (fractional), to the microsecond where the system allows: timer delays are
+   * whole milliseconds, so a loop that must start on time wakes a little early and waits out
+   * the rest. Optional: without it, delays are rounded to the nearest millisecond.
+   */
+  wait?(ms: number): void
 }
+
+/** What `Atomics.wait` sleeps on: never notified, so it always times out. */
+const never = new Int32Array(new SharedArrayBuffer(4))
 
 const origin = performance.timeOrigin
 
@@ -31,6 +40,8 @@ export const systemTimer: Timer = {
     if (handle && typeof handle === 'object' && 'immediate' in handle) clearImmediate(handle.immediate as ReturnType<typeof setImmediate>)
     else clearTimeout(handle as ReturnType<typeof setTimeout>)
   },
+  // A futex wait with a timeout: microsecond precision (Bun.sleepSync truncates to whole milliseconds).
+  wait: (ms) => void Atomics.wait(never, 0, 0, ms),
 }
 
 /** Unix milliseconds (fractional) as nanoseconds. */

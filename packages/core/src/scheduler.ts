@@ -21,16 +21,21 @@ export interface SchedulerOptions {
   timer?: Timer
 }
 
-/** How early a tick may start: timer delays are whole milliseconds, so aim at the nearest one. */
+/** Without a precise wait, how early a tick may start: timer delays are whole milliseconds, so aim at the nearest one. */
 const EARLY_TOLERANCE_MS = 0.5
+/** With a precise wait (`Timer.wait`), the timer is set to fire this much early, and the wait covers the rest. */
+const WAKE_EARLY_MS = 1
+/** A timer that fired earlier than this before the tick is set again rather than waited out (the loop would block). */
+const MAX_WAIT_MS = 3
 
 /**
  * Drift-compensated periodic loop: tick k is due at start + k·interval (never
  * `setInterval`), so lateness never accumulates. A tick that overruns makes the loop skip
- * the slots it covered and count them as missed. Bun truncates fractional timer delays,
- * so each delay is rounded to the nearest millisecond and a tick runs within half a
- * millisecond of its due time either way (rounding up would make every tick up to 1 ms
- * late); a timer that fires earlier than that is re-armed. Early starts count as on time.
+ * the slots it covered and count them as missed. Timer delays are whole milliseconds (Bun
+ * truncates fractions), so with a precise `Timer.wait` the timer fires 1–2 ms early and the
+ * wait blocks until the tick is due; without one, each delay is rounded to the nearest
+ * millisecond and a tick runs within half a millisecond of its due time either way (early
+ * starts count as on time). A timer that fires too early is set again.
  */
 export class Scheduler {
   private readonly clock: Clock
@@ -81,17 +86,26 @@ export class Scheduler {
   }
 
   private arm(): void {
-    const delay = Math.max(0, Math.round(this.due(this.next) - this.clock.monotonic()))
-    this.handle = this.timer.setTimeout(this.fire, delay)
+    const remaining = this.due(this.next) - this.clock.monotonic()
+    const delay = this.timer.wait ? Math.floor(remaining - WAKE_EARLY_MS) : Math.round(remaining)
+    this.handle = this.timer.setTimeout(this.fire, Math.max(0, delay))
   }
 
   private readonly fire = (): void => {
     this.handle = null
     if (!this.running) return
     const tick = this.next
-    const now = this.clock.monotonic()
-    if (now < this.due(tick) - EARLY_TOLERANCE_MS) return this.arm()
-    this.histogram.record(now - this.due(tick))
+    const due = this.due(tick)
+    let now = this.clock.monotonic()
+    if (now < due) {
+      const { wait } = this.timer
+      if (wait === undefined ? now < due - EARLY_TOLERANCE_MS : due - now > MAX_WAIT_MS) return this.arm()
+      if (wait !== undefined) {
+        wait(due - now)
+        now = this.clock.monotonic()
+      }
+    }
+    this.histogram.record(now - due)
     this.ticks++
     try {
       this.options.onTick(tick)

@@ -76,6 +76,53 @@ describe('Scheduler', () => {
     expect(fired).toEqual([0, 50, 100])
   })
 
+  test('with a precise wait, the timer fires 1–2 ms early and each tick starts exactly when due', () => {
+    const clock = new ManualClock(1000)
+    const fired: number[] = []
+    const delays: number[] = []
+    const waits: number[] = []
+    const timer = {
+      setTimeout: (callback: () => void, delayMs: number) => (delays.push(delayMs), clock.setTimeout(callback, delayMs)),
+      clearTimeout: (handle: unknown) => clock.clearTimeout(handle),
+      wait: (ms: number) => (waits.push(ms), clock.spend(ms)),
+    }
+    const scheduler = new Scheduler({ intervalMs: 33.3, clock, timer, onTick: (tick) => fired.push(clock.monotonic() - 1000 - tick * 33.3) })
+    scheduler.start()
+    clock.advance(1000)
+    expect(fired).toHaveLength(31)
+    for (const offset of fired) expect(Math.abs(offset)).toBeLessThan(1e-9)
+    expect(scheduler.stats.lateness.max).toBe(0)
+    // Whole-millisecond delays, waking 1 to 2 ms before the tick; the wait covers the rest.
+    for (const delay of delays.slice(1)) expect(Number.isInteger(delay)).toBe(true)
+    for (const ms of waits.slice(1)) {
+      expect(ms).toBeGreaterThanOrEqual(1)
+      expect(ms).toBeLessThanOrEqual(2)
+    }
+  })
+
+  test('with a precise wait, a timer that fires far too early is set again, not waited out', () => {
+    const clock = new ManualClock()
+    const fired: number[] = []
+    const waits: number[] = []
+    let early = true
+    const timer = {
+      // The first timer fires 10 ms early.
+      setTimeout: (callback: () => void, delayMs: number) => {
+        const delay = early ? Math.max(0, delayMs - 10) : delayMs
+        early = false
+        return clock.setTimeout(callback, delay)
+      },
+      clearTimeout: (handle: unknown) => clock.clearTimeout(handle),
+      wait: (ms: number) => (waits.push(ms), clock.spend(ms)),
+    }
+    const scheduler = new Scheduler({ intervalMs: 50, clock, timer, onTick: () => fired.push(clock.monotonic()) })
+    scheduler.start()
+    clock.advance(0)
+    clock.advance(100)
+    expect(fired).toEqual([0, 50, 100])
+    expect(Math.max(...waits)).toBeLessThanOrEqual(3)
+  })
+
   test('an overrunning tick skips the slots it covered and counts them as missed', () => {
     const { clock, fired, scheduler } = setup(50, (tick, c) => {
       if (tick === 2) c.spend(120) // runs from 100 to 220: slots 3 and 4 are gone
