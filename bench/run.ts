@@ -26,8 +26,8 @@ const USAGE = `usage: bun run bench [-- options]
   --pairs <n>         A-B pairs per comparison and target count (default 5)
   --work <n>          target-ticks per back-to-back run: ticks = work / N (default 50000)
   --interval <d>      interval of the periodic runs (default 50ms)
-  --window <d>        measured window of each periodic run (default 8s)
-  --settle <d>        wait before the window starts (default 3s)
+  --window <d>        measured window of each periodic run (default 10s)
+  --settle <d>        wait before the window starts (default 15s: the JIT compiler is done by then)
   --cli-gap <d>       sleep of the floor between ticks when paired with the CLI back to back
                       (default 0: at --interval 1us the CLI's ticks run back to back too)
   --json <path>       also write the results as JSON here
@@ -39,8 +39,8 @@ const { values: options } = parseArgs({
     pairs: { type: 'string', default: '5' },
     work: { type: 'string', default: '50000' },
     interval: { type: 'string', default: '50ms' },
-    window: { type: 'string', default: '8s' },
-    settle: { type: 'string', default: '3s' },
+    window: { type: 'string', default: '10s' },
+    settle: { type: 'string', default: '15s' },
     'cli-gap': { type: 'string', default: '0' },
     json: { type: 'string' },
     'cgroup-root': { type: 'string', default: '/sys/fs/cgroup' },
@@ -86,7 +86,7 @@ await withBenchCgroups(root, async (cgroups, scratch) => {
   console.log(`\n${formatTable(summaries)}\n\n${formatVerdicts(checks)}`)
   console.log(`\nload average ${host.loadAtStart} at start, ${host.loadAtEnd} at end (${host.cpus} CPUs)`)
   if (options.json) {
-    const settings = { counts, pairs, work, intervalMs, windowMs, settleMs, cliGapUs, cgroupVersion: cgroups.hierarchy.version, buffer: '64KiB' }
+    const settings = { counts, pairs, work, intervalMs, windowMs, settleMs, cliGapUs, cgroupVersion: cgroups.hierarchy.version, buffer: { backToBack: '64KiB', periodic: 'default (16MiB limit)' } }
     fs.writeFileSync(options.json, `${JSON.stringify({ machine: host, settings, summaries, verdicts: checks, raw: scales }, null, 2)}\n`)
     console.log(`wrote ${options.json}`)
   }
@@ -99,30 +99,59 @@ async function measureScale(cgroups: BenchCgroups, scratch: string, targets: num
   const ticks = Math.max(1, Math.round(work / targets))
   const baselineTicks = Math.max(1, Math.round(ticks / 5))
 
-  // The floor reads exactly the files radvisor's collectors hold open.
+  // The floor reads exactly the files radvisor's collectors hold open: the fewest that give
+  // its columns. A second floor reads radvisor 1.4's set, for the same columns.
   const probe = await collectorBackToBack(root, pathsFile, 1, 1)
   const fileList = join(scratch, `files-${targets}.txt`)
   fs.writeFileSync(fileList, `${probe.files.join('\n')}\n`)
   if (probe.files.length === 0 || probe.files.length % targets !== 0) {
     throw new Error(`the collectors hold ${probe.files.length} cgroup files open for ${targets} targets`)
   }
+  const radvisorFiles = radvisorFileSet(probe.files)
+  const radvisorFileList = join(scratch, `radvisor-files-${targets}.txt`)
+  fs.writeFileSync(radvisorFileList, `${radvisorFiles.join('\n')}\n`)
 
   const setup: CliSetup = { root, match: `${cgroups.group}/*`, scratch, targets }
-  const floorRun = (gapUs = 0) => (floorBinary ? floorBackToBack(floorBinary, fileList, ticks, gapUs) : Promise.resolve(null))
+  const floorRun = (list: string, gapUs = 0) => (floorBinary ? floorBackToBack(floorBinary, list, ticks, gapUs) : Promise.resolve(null))
+  const floorWindow = (list: string) => (floorBinary ? floorWindowed(floorBinary, list, intervalMs, settleMs, windowMs) : Promise.resolve(null))
   const results: PairResult[] = []
   for (let pair = 1; pair <= pairs; pair++) {
-    const floorForCollector = await floorRun()
+    const floorForCollector = await floorRun(fileList)
     const collector = await collectorBackToBack(root, pathsFile, baselineTicks, ticks)
     if (collector.collected !== ticks * targets) throw new Error(`collector loop collected ${collector.collected} rows, expected ${ticks * targets}`)
-    const floorForCli = await floorRun(cliGapUs)
+    const radvisorFloorForCollector = await floorRun(radvisorFileList)
+    const floorForCli = await floorRun(fileList, cliGapUs)
     const cli = await cliBackToBack(setup, ticks)
     const cliBaseline = await cliBackToBack(setup, baselineTicks)
-    const floorWindow = floorBinary ? await floorWindowed(floorBinary, fileList, intervalMs, settleMs, windowMs) : null
+    const floorWindowed50 = await floorWindow(fileList)
     const cliWindow = await cliWindowed(setup, intervalMs, settleMs, windowMs)
-    results.push({ floorForCollector, collector, floorForCli, cli, cliBaseline, floorWindow, cliWindow })
+    const radvisorFloorWindow = await floorWindow(radvisorFileList)
+    results.push({
+      floorForCollector,
+      radvisorFloorForCollector,
+      collector,
+      floorForCli,
+      cli,
+      cliBaseline,
+      floorWindow: floorWindowed50,
+      radvisorFloorWindow,
+      cliWindow,
+    })
     console.error(`bench: N=${targets} pair ${pair}/${pairs} done (load ${loadAverage()})`)
   }
-  return { targets, ticks, baselineTicks, filesPerTarget: probe.files.length / targets, pairs: results }
+  return { targets, ticks, baselineTicks, filesPerTarget: probe.files.length / targets, radvisorFilesPerTarget: radvisorFiles.length / targets, pairs: results }
+}
+
+/**
+ * radvisor 1.4's files for the same columns: `cpuacct.usage`, `_sys` and `_user` read on their
+ * own where radvisor now sums `cpuacct.usage_percpu` and `cpuacct.usage_all`.
+ */
+function radvisorFileSet(files: readonly string[]): string[] {
+  return files.flatMap((file) => {
+    if (!file.endsWith('/cpuacct.usage_all')) return [file]
+    const folder = file.slice(0, file.lastIndexOf('/'))
+    return ['cpuacct.usage', 'cpuacct.usage_sys', 'cpuacct.usage_user'].map((name) => `${folder}/${name}`).filter((path) => fs.existsSync(path))
+  })
 }
 
 function positiveInteger(text: string): number {
