@@ -1,15 +1,18 @@
 /**
  * `bun bench/instructions.ts [<other checkout>] [--mode collector|cli] [--n 100]`: user-space
- * instructions per target-tick, counted by valgrind (callgrind), of the collector loop or the
- * whole CLI over the bench's cgroups. Instruction counts do not depend on how loaded the
- * machine is, where CPU times under load vary by ±30%: they compare two checkouts to within
- * a percent. The kernel's part (the floor) is not counted, nor the time a cache miss costs.
+ * instructions per target-tick of the main thread, counted by valgrind (callgrind), of the
+ * collector loop or the whole CLI over the bench's cgroups. Instruction counts do not depend
+ * on how loaded the machine is, where CPU times under load vary by ±30%. What they miss: the
+ * kernel's part (the floor), the time a cache miss costs, and JavaScript's optimised code:
+ * under valgrind JavaScriptCore's optimising tiers run about 10× the instructions they run
+ * natively (a byte loop: ~50 instructions a byte), so they compare native code (Bun's
+ * bindings, the batch read) well and JavaScript changes poorly.
  *
  * Each checkout runs twice with the same warm-up and `--ticks` a and b measured ticks; the
  * difference of the two totals over (b - a) × N target-ticks leaves out startup, warm-up and
  * shutdown. Needs root (cgroups) and valgrind.
  */
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Child } from './_children.ts'
@@ -63,23 +66,26 @@ await withBenchCgroups(root, async (cgroups, scratch) => {
     const long = await count(checkout, longTicks)
     const value = (long - short) / ((longTicks - shortTicks) * targets)
     perTargetTick.push(value)
-    console.log(`${checkout}: ${Math.round(value)} instructions per target-tick (${short} and ${long} in all; load ${loadAverage()})`)
+    console.log(`${checkout}: ${Math.round(value)} instructions per target-tick, main thread (${short} and ${long} in all; load ${loadAverage()})`)
   }
   if (perTargetTick.length > 1) console.log(`this / other: ${(perTargetTick[0]! / perTargetTick[1]!).toFixed(3)}`)
 
-  /** Instructions of one run, all threads (JIT compiler threads included). */
+  /**
+   * Instructions of the main thread in one run: the JIT compiler's threads work a varying
+   * amount from run to run, which would swamp a difference of a few percent.
+   */
   async function count(checkout: string, ticks: number): Promise<number> {
     const out = join(scratch, `callgrind-${Date.now()}`)
-    const tool = [valgrind!, '--tool=callgrind', `--callgrind-out-file=${out}`]
+    const tool = [valgrind!, '--tool=callgrind', '--separate-threads=yes', `--callgrind-out-file=${out}`]
     const command =
       mode === 'collector'
         ? [process.execPath, join(checkout, 'bench/_collector-loop.ts'), root, pathsFile, options.warmup, String(ticks)]
         : cliCommand(setup, join(scratch, `logs-${Date.now()}`), [...BACK_TO_BACK_BUFFER, '--interval', '1us', '--ticks', String(ticks)]).map((part) =>
             part.endsWith('packages/cli/src/bin.ts') ? join(checkout, 'packages/cli/src/bin.ts') : part,
           )
-    const { stderr } = await new Child([...tool, ...command]).finish(`callgrind ${mode}`)
-    const collected = /Collected : (\d+)/.exec(stderr)
-    if (!collected) throw new Error(`callgrind printed no count:\n${stderr.slice(-2000)}`)
-    return Number(collected[1])
+    await new Child([...tool, ...command]).finish(`callgrind ${mode}`)
+    const main = /^totals: (\d+)/m.exec(readFileSync(`${out}-01`, 'utf8'))
+    if (!main) throw new Error(`callgrind wrote no totals for the main thread in ${out}-01`)
+    return Number(main[1])
   }
 })
