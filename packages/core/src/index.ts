@@ -3,6 +3,7 @@ export { type Clock, systemClock, systemTimer, type Timer, unixNanos } from './c
 export { describeError, type ErrorCode, ExitCode, RadvisorError } from './errors.ts'
 export type { FileSystem } from './fs.ts'
 export { LatenessHistogram } from './histogram.ts'
+export { type JsonList, JsonListError, type JsonListOptions, readJsonList } from './json-list.ts'
 export { bodyMessage } from './http.ts'
 export { type ColorMode, formatError, type LogOutput, Logger, memoryLogger, type Verbosity } from './logger.ts'
 export { DEFAULT_MAX_DURATION_MS, type DurationBounds, formatDuration, parseDuration, parseSize, quote, resolveOptions } from './options.ts'

@@ -63,6 +63,8 @@ export interface StopOptions {
 const SLICE_MS = 4
 /** A target listed without a cgroup for less than this (or a poll interval) is not warned about. */
 const MIN_MISSING_MS = 1_000
+/** The cgroup of a target listed without one is looked for again after as long as it has been missing, up to this. */
+const MAX_RETRY_MS = 30_000
 /** How many ids a warning about many targets names. */
 const FIRST_FEW = 3
 /** Invalid ids remembered so that each is warned about once; beyond this, repeats may warn again. */
@@ -96,8 +98,12 @@ export class Runner {
   private ticks = 0
   private lastFlush = 0
   private flushing: Promise<void> | null = null
-  /** Since when (monotonic ms) each target listed without a cgroup has been so, while it stays so. */
-  private missingSince = new Map<string, number>()
+  /**
+   * Targets listed without a cgroup, while they stay so: since when (monotonic ms), and when to
+   * look for it again. The lookups back off (up to every 30 s), so that 20,000 containers
+   * without cgroups do not cost 20,000 lookups a second.
+   */
+  private missing = new Map<string, { readonly since: number; readonly nextTry: number }>()
   /**
    * Ids of targets whose cgroup disappeared (their container ended), kept while the provider
    * still lists them: a list can name a container for a moment after it exited, and that is
@@ -249,6 +255,12 @@ export class Runner {
     let sliceStart = this.clock.monotonic()
     for (const target of added) {
       if (this.stopped) return
+      const waiting = this.missing.get(target.id)
+      if (waiting && this.clock.monotonic() < waiting.nextTry) {
+        this.pool.forget(target.id)
+        missing.push(target)
+        continue
+      }
       await this.startTarget(target, missing)
       if (this.clock.monotonic() - sliceStart >= SLICE_MS) {
         await new Promise<void>((resolve) => this.timer.setTimeout(resolve, 0))
@@ -267,10 +279,15 @@ export class Runner {
   private reportMissing(missing: Target[]): void {
     const { logger, collectors, provider, pollMs } = this.options
     const now = this.clock.monotonic()
-    const before = this.missingSince
-    this.missingSince = new Map(missing.map((target) => [target.id, before.get(target.id) ?? now]))
+    const before = this.missing
+    this.missing = new Map()
+    for (const { id } of missing) {
+      const since = before.get(id)?.since ?? now
+      const nextTry = before.get(id)?.nextTry ?? now
+      this.missing.set(id, { since, nextTry: now < nextTry ? nextTry : now + Math.min(MAX_RETRY_MS, now - since) })
+    }
     const persistent = missing.filter(
-      (target) => now - this.missingSince.get(target.id)! >= Math.max(pollMs, MIN_MISSING_MS) && !this.ended.has(target.id),
+      (target) => now - this.missing.get(target.id)!.since >= Math.max(pollMs, MIN_MISSING_MS) && !this.ended.has(target.id),
     )
     if (missing.length > 0) logger.debug('Waiting', `for the cgroups of ${describeTargets(missing)}`)
     if (persistent.length === 0) {
@@ -281,7 +298,7 @@ export class Runner {
     this.outages.fail('missing', provider.name, () =>
       logger.warn(
         `${describeTargets(persistent)} of provider ${provider.name} ${persistent.length === 1 ? 'has' : 'have'} no cgroup yet` +
-          `${tried ? ` (tried ${tried})` : ''}; retrying at each poll`,
+          `${tried ? ` (tried ${tried})` : ''}; looking again as polls list them (backing off up to every ${MAX_RETRY_MS / 1000} s)`,
       ),
     )
   }

@@ -2,7 +2,6 @@ import {
   type Backoff,
   type Clock,
   describeError,
-  excerpt,
   type Logger,
   type Provider,
   RadvisorError,
@@ -15,6 +14,9 @@ import type { DockerAddress } from './_address.ts'
 import { DockerClient } from './_client.ts'
 import { EventFollower } from './_events.ts'
 import { containerTarget } from './_targets.ts'
+
+/** Mapping a long list yields to the event loop after this long. */
+const SLICE_MS = 4
 
 export interface DockerProviderOptions {
   /** The engine's address (see `resolveDockerHost`). */
@@ -49,7 +51,7 @@ class DockerProvider implements Provider {
 
   constructor(private readonly options: DockerProviderOptions) {
     this.timer = options.timer ?? systemTimer
-    this.client = new DockerClient({ address: options.address, timeoutMs: options.timeoutMs, timer: this.timer })
+    this.client = new DockerClient({ address: options.address, timeoutMs: options.timeoutMs, clock: options.clock, timer: this.timer })
   }
 
   async init(): Promise<void> {
@@ -66,23 +68,22 @@ class DockerProvider implements Provider {
   }
 
   async poll(): Promise<Target[]> {
-    const list = await this.client.getJson('/containers/json')
-    if (!Array.isArray(list)) {
-      throw new RadvisorError(
-        'provider-docker',
-        'E_PROTOCOL',
-        `GET /containers/json at ${this.client.address} answered something that is not a container list: ${excerpt(JSON.stringify(list))}`,
-      )
-    }
+    const list = await this.client.getList('/containers/json', 'a container list')
     const { logger, clock } = this.options
     const polledAt = unixNanos(clock.now())
     const targets: Target[] = []
+    let sliceStart = clock.monotonic()
     for (const summary of list) {
       try {
         targets.push(containerTarget(summary, polledAt))
       } catch (error) {
         const message = describeError(error)
         logger.once(`docker:summary:${message}`, () => logger.warn(message))
+      }
+      // A long list is mapped over turns of the event loop, so that ticks keep their slots.
+      if (clock.monotonic() - sliceStart >= SLICE_MS) {
+        await new Promise<void>((resolve) => this.timer.setTimeout(resolve, 0))
+        sliceStart = clock.monotonic()
       }
     }
     return targets

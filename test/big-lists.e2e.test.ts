@@ -1,0 +1,79 @@
+/**
+ * A provider that lists 20,000 containers without cgroups next to one real one: the known
+ * container keeps its ticks, and stderr gets one line about the 20,000, not 20,000 lines.
+ * The real Docker provider talks to the mock engine over its unix socket; the real cgroup
+ * collectors read a recorded v1 tree.
+ */
+import { afterAll, expect, test } from 'bun:test'
+import { join } from 'node:path'
+import { createCollectorFactory } from '@radvisor/cgroup'
+import { LossLedger, memoryLogger, Runner, type Sink, systemClock } from '@radvisor/core'
+import { createDockerProvider, parseDockerHost } from '@radvisor/provider-docker'
+import { createFakeCgroupFs } from '@radvisor/testing'
+
+const KNOWN = 'a84bba07931db925306a0799dc6ebd718b8c764d1c0acb3dea13519a60a077bb'
+const INTERVAL_MS = 50
+
+const engine = Bun.spawn([process.execPath, join(import.meta.dir, 'fixtures/mock-docker-engine.ts'), '20000', `${KNOWN}:known`], {
+  stdout: 'pipe',
+  stderr: 'inherit',
+})
+const socket = (async () => {
+  const reader = engine.stdout.getReader()
+  let text = ''
+  while (!text.includes('\n')) text += new TextDecoder().decode((await reader.read()).value)
+  return text.trim()
+})()
+afterAll(() => engine.kill('SIGTERM'))
+
+test('20,000 listed containers without cgroups delay no tick of the known one by an interval, and print one line', async () => {
+  const cgroupfs = createFakeCgroupFs('v1-cgroupfs-docker')
+  const logger = memoryLogger('normal')
+  const provider = createDockerProvider({
+    address: parseDockerHost(`unix://${await socket}`)!,
+    events: true,
+    timeoutMs: 30_000,
+    logger,
+    clock: systemClock,
+  })
+  await provider.init()
+  const rowTimes: number[] = []
+  const sink: Sink = {
+    name: 'times',
+    open: (target) => ({
+      write: () => void (target.id === KNOWN && rowTimes.push(performance.now())),
+      close() {},
+    }),
+    flush() {},
+    close() {},
+  }
+  const collectors = createCollectorFactory({ root: cgroupfs.root, fs: cgroupfs.fs, logger, clock: systemClock })
+  const runner = new Runner({
+    provider,
+    collectors,
+    sinks: [sink],
+    logger,
+    losses: new LossLedger(),
+    version: 'test',
+    intervalMs: INTERVAL_MS,
+    pollMs: 1_000,
+    flushEveryMs: 2_000,
+  })
+  const started = performance.now()
+  await runner.start()
+  await Bun.sleep(3_500) // three more polls of the 20,000
+  const summary = await runner.stop({ finalSample: false })
+  console.log(`big-lists: ${summary.stats.ticks} ticks, ${summary.stats.missed} missed in ${Math.round(performance.now() - started)} ms, lateness p50 ${summary.stats.lateness.p50.toFixed(2)} p99 ${summary.stats.lateness.p99.toFixed(2)} max ${summary.stats.lateness.max.toFixed(2)} ms`)
+
+  // Ticks from the first poll's end on: every one of them on time within an interval.
+  expect(runner.targets).toEqual([])
+  expect(summary.stats.ticks).toBeGreaterThan(3_000 / INTERVAL_MS)
+  expect(summary.stats.lateness.p99).toBeLessThan(INTERVAL_MS)
+  const gaps = rowTimes.slice(1).map((at, i) => at - rowTimes[i]!)
+  gaps.sort((a, b) => a - b)
+  expect(gaps[Math.floor(gaps.length * 0.99)]!).toBeLessThan(2 * INTERVAL_MS)
+  // One warning for the 20,000, naming the first few, once; nothing else about them.
+  const warnings = logger.lines.filter((line) => line.includes('Warning'))
+  expect(warnings).toEqual([expect.stringMatching(/20,000 targets \(first: .+, …\) of provider docker have no cgroup yet/)])
+  expect(logger.lines.length).toBeLessThan(10)
+}, 30_000)
