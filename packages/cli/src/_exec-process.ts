@@ -1,0 +1,147 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import type { Duplex } from 'node:stream'
+import { constants as fsConstants } from 'node:fs'
+import { constants as osConstants } from 'node:os'
+import { describeError, type FileSystem, RadvisorError } from '@radvisor/core'
+
+/**
+ * The gate: a shell that says it runs (`r` on fd 3), waits for a line on fd 3, then
+ * becomes the command (`exec`, same pid, fd 3 closed). Between spawn and that line
+ * radvisor moves it into the cgroup and takes the first sample, so the command's first
+ * instruction already runs there. If radvisor goes away first, the read fails and the
+ * command never starts.
+ */
+const GATE = 'printf r >&3; read -r _ <&3 || exit 125; exec "$@" 3<&-'
+
+/** How the command ended, and the status a shell would report for it. */
+export interface CommandExit {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+  /** The exit code, or 128 + the signal's number when a signal killed it. */
+  readonly status: number
+}
+
+/** A command waiting at the gate, then running. */
+export interface GatedCommand {
+  readonly pid: number
+  /** Resolves once the gate shell runs (under systemd-run: inside its scope); rejects if it exits before. */
+  readonly ready: Promise<void>
+  /** Lets the command start. */
+  open(): void
+  readonly exit: Promise<CommandExit>
+  /** Sends `signal` to the command (or its gate); false once it has exited. */
+  signal(signal: NodeJS.Signals): boolean
+}
+
+/**
+ * Spawns `command` behind the gate, with radvisor's stdin, stdout and stderr. `prefix`
+ * runs the gate shell through another program (`systemd-run --scope ... --`).
+ */
+export function spawnGated(command: readonly string[], prefix: readonly string[] = []): Promise<GatedCommand> {
+  const [file, ...args] = [...prefix, '/bin/sh', '-c', GATE, 'sh', ...command] as [string, ...string[]]
+  const child = spawn(file, args, { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] })
+  return new Promise((resolve, reject) => {
+    child.once('error', (error) => reject(new RadvisorError('cli', 'E_IO', `cannot start ${file}: ${describeError(error)}`, { cause: error })))
+    child.once('spawn', () => resolve(gated(child, file)))
+  })
+}
+
+function gated(child: ChildProcess, file: string): GatedCommand {
+  const gate = child.stdio[3] as unknown as Duplex
+  // The gate closes when the command starts or radvisor gives up; errors after that are of no interest.
+  gate.on('error', () => {})
+  const exit = new Promise<CommandExit>((resolve) =>
+    child.once('exit', (code, signal) => {
+      gate.destroy()
+      resolve({ code, signal, status: code ?? 128 + (osConstants.signals[signal as NodeJS.Signals] ?? 0) })
+    }),
+  )
+  const ready = new Promise<void>((resolve, reject) => {
+    gate.once('data', () => resolve())
+    void exit.then((ended) =>
+      reject(new RadvisorError('cli', 'E_IO', `${file} exited (${ended.signal ?? `status ${ended.code}`}) before the command could start`)),
+    )
+  })
+  ready.catch(() => {})
+  return {
+    pid: child.pid!,
+    ready,
+    exit,
+    open: () => gate.write('\n'),
+    signal: (signal) => child.exitCode === null && child.signalCode === null && child.kill(signal),
+  }
+}
+
+/** Why a shell could not run a command: 127 when it is not found, 126 when it cannot be executed. */
+export interface CommandProblem {
+  readonly status: 126 | 127
+  readonly message: string
+}
+
+/**
+ * Checks `name` the way a shell looks it up: a name with a `/` as a path, any other on
+ * `PATH`. Returns null when it can be executed. Done before anything is created, so that
+ * a typo costs no cgroup; the gate shell's own `exec` still has the last word.
+ */
+export function checkCommand(fs: FileSystem, name: string, path = process.env.PATH ?? ''): CommandProblem | null {
+  if (name === '') return { status: 127, message: "'': command not found" }
+  const executable = (candidate: string): 'yes' | 'no' | 'absent' | 'directory' => {
+    try {
+      if (fs.statSync(candidate).isDirectory()) return 'directory'
+      fs.accessSync(candidate, fsConstants.X_OK)
+      return 'yes'
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      return code === 'ENOENT' || code === 'ENOTDIR' ? 'absent' : 'no'
+    }
+  }
+  if (name.includes('/')) {
+    const found = executable(name)
+    if (found === 'yes') return null
+    if (found === 'absent') return { status: 127, message: `${name}: No such file or directory` }
+    return { status: 126, message: `${name}: ${found === 'directory' ? 'Is a directory' : 'Permission denied'}` }
+  }
+  let denied = false
+  for (const folder of path.split(':')) {
+    const found = executable(`${folder || '.'}/${name}`)
+    if (found === 'yes') return null
+    if (found === 'no') denied = true
+  }
+  return denied ? { status: 126, message: `${name}: Permission denied` } : { status: 127, message: `${name}: command not found` }
+}
+
+const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT']
+/** What a terminal sends to its whole foreground process group (Ctrl-C, Ctrl-\). */
+const FROM_TERMINAL: ReadonlySet<NodeJS.Signals> = new Set(['SIGINT', 'SIGQUIT'])
+
+/**
+ * Forwards SIGINT, SIGTERM, SIGHUP and SIGQUIT to the command; radvisor itself stays up to
+ * take the last sample and clean up. When radvisor (and so the command, which shares its
+ * process group) is the terminal's foreground job, a SIGINT or SIGQUIT most likely came
+ * from the keyboard and reached the command already: it is not sent a second time (a
+ * second Ctrl-C means "hurry" to many programs). `onSignal` hears every signal. Returns a
+ * function that stops forwarding.
+ */
+export function forwardSignals(fs: FileSystem, command: GatedCommand, onSignal: (signal: NodeJS.Signals) => void): () => void {
+  const handler = (signal: NodeJS.Signals): void => {
+    if (!(FROM_TERMINAL.has(signal) && inForeground(fs))) command.signal(signal)
+    onSignal(signal)
+  }
+  for (const signal of FORWARDED) process.on(signal, handler)
+  return () => {
+    for (const signal of FORWARDED) process.off(signal, handler)
+  }
+}
+
+/** Whether this process's group is the foreground group of its controlling terminal (`/proc/self/stat` pgrp = tpgid). */
+export function inForeground(fs: FileSystem): boolean {
+  try {
+    const stat = String(fs.readFileSync('/proc/self/stat', 'utf8'))
+    // After the command name in parentheses: state ppid pgrp session tty_nr tpgid ...
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const pgrp = Number(fields[2])
+    return pgrp > 0 && Number(fields[5]) === pgrp
+  } catch {
+    return false
+  }
+}
