@@ -249,7 +249,7 @@ export class CreatedCgroup {
         try {
           this.fs.writeFileSync(`${level}/cgroup.subtree_control`, `+${controller}`)
         } catch (error) {
-          this.missing.push({ controller, reason: `cannot be enabled in ${level}/cgroup.subtree_control (${describeError(error)})` })
+          this.missing.push({ controller, reason: `cannot be enabled in ${level}/cgroup.subtree_control: ${errnoText(error)}` })
           break
         }
       }
@@ -372,5 +372,11 @@ function words(text: string): string[] {
 }
 
 function cgroupError(message: string, cause: unknown): RadvisorError {
-  return new RadvisorError('cgroup', 'E_CGROUP', `${message}: ${describeError(cause)}`, { cause })
+  return new RadvisorError('cgroup', 'E_CGROUP', `${message}: ${errnoText(cause)}`, { cause })
+}
+
+/** `permission denied (EACCES)`: node's errno messages would repeat the path. */
+function errnoText(error: unknown): string {
+  const errno = /^(E[A-Z]+): ([^,]+)/.exec(error instanceof Error ? error.message : '')
+  return errno ? `${errno[2]} (${errno[1]})` : describeError(error)
 }

@@ -27,8 +27,17 @@ export interface KernelFs {
 
 const ROOT = '/sys/fs/cgroup'
 
+const MESSAGES: Readonly<Record<string, string>> = {
+  EACCES: 'permission denied',
+  EBUSY: 'resource busy or locked',
+  EEXIST: 'file already exists',
+  EINVAL: 'invalid argument',
+  ENOENT: 'no such file or directory',
+}
+
+/** An error as node reports the kernel's: `EBUSY: resource busy or locked, rmdir '/path'`. */
 function errno(code: string, path: string): Error {
-  return Object.assign(new Error(`${code}: ${path}`), { code })
+  return Object.assign(new Error(`${code}: ${MESSAGES[code]}, '${path}'`), { code })
 }
 
 export function createKernelFs(options: KernelFsOptions): KernelFs {

@@ -114,7 +114,7 @@ describe('createCgroup on cgroup v1', () => {
     expect(error).toBeInstanceOf(RadvisorError)
     expect((error as RadvisorError).code).toBe('E_CGROUP')
     expect(((error as RadvisorError).cause as NodeJS.ErrnoException).code).toBe('EACCES')
-    expect((error as Error).message).toMatch(/^cannot create cgroup \/sys\/fs\/cgroup\/pids\/r: EACCES/)
+    expect((error as Error).message).toBe('cannot create cgroup /sys/fs/cgroup/pids/r: permission denied (EACCES)')
     expect(kernel.exists('/sys/fs/cgroup/cpu,cpuacct/r')).toBe(false)
   })
 
@@ -185,7 +185,7 @@ describe('createCgroup on cgroup v2', () => {
     const cgroup = createCgroup({ fs: kernel.fs, hierarchy, parent: 'busy', name: 'x', controllers: ['cpu', 'pids'] })
     expect(cgroup.missing).toEqual([
       { controller: 'cpu', reason: 'not available in /sys/fs/cgroup' },
-      { controller: 'pids', reason: 'cannot be enabled in /sys/fs/cgroup/busy/cgroup.subtree_control (EBUSY: /sys/fs/cgroup/busy/cgroup.subtree_control)' },
+      { controller: 'pids', reason: 'cannot be enabled in /sys/fs/cgroup/busy/cgroup.subtree_control: resource busy or locked (EBUSY)' },
     ])
     // The root's own processes do not count (the kernel exempts the root).
     expect(kernel.read('/sys/fs/cgroup/cgroup.subtree_control')).toBe('pids\n')

@@ -40,10 +40,11 @@ export interface GatedCommand {
 export function spawnGated(command: readonly string[], prefix: readonly string[] = []): Promise<GatedCommand> {
   const [file, ...args] = [...prefix, '/bin/sh', '-c', GATE, 'sh', ...command] as [string, ...string[]]
   const child = spawn(file, args, { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] })
-  return new Promise((resolve, reject) => {
-    child.once('error', (error) => reject(new RadvisorError('cli', 'E_IO', `cannot start ${file}: ${describeError(error)}`, { cause: error })))
-    child.once('spawn', () => resolve(gated(child, file)))
-  })
+  // A pid means it runs (Bun does not always emit 'spawn'); without one, 'error' says why.
+  if (child.pid !== undefined) return Promise.resolve(gated(child, file))
+  return new Promise((_, reject) =>
+    child.once('error', (error) => reject(new RadvisorError('cli', 'E_IO', `cannot start ${file}: ${describeError(error)}`, { cause: error }))),
+  )
 }
 
 function gated(child: ChildProcess, file: string): GatedCommand {

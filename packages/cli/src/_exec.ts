@@ -146,10 +146,6 @@ export async function execute(args: RunArgs, own: string[], command: string[]): 
 }
 
 function parseExecOptions(args: RunArgs, command: readonly string[]): ExecOptions {
-  const positional = (args._ as string[]).length - command.length
-  if (positional > 0) {
-    throw new RadvisorError('cli', 'E_OPTION', `radvisor exec takes the command after --: radvisor exec [options] -- ${(args._ as string[]).join(' ')}`)
-  }
   if (command.length === 0) throw new RadvisorError('cli', 'E_OPTION', 'no command given: radvisor exec [options] -- <command> [args...]')
   const text = (name: string): string | undefined => (typeof args[name] === 'string' ? (args[name] as string) : undefined)
 

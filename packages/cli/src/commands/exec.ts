@@ -1,3 +1,4 @@
+import { RadvisorError } from '@radvisor/core'
 import { type ArgsDef, defineCommand } from 'citty'
 import { rejectUnknownFlags } from '../_flags.ts'
 import { builtinSinkArgs } from '../_plugins.ts'
@@ -6,6 +7,12 @@ import { runArgs } from '../args.ts'
 import { CGROUP_PARENT, DEFAULT_CONTROLLERS, execute } from '../_exec.ts'
 
 const execArgs = {
+  command: {
+    type: 'positional',
+    required: false,
+    valueHint: '-- command [args...]',
+    description: 'The command to run and its arguments, after -- (they reach it untouched)',
+  },
   interval: runArgs.interval,
   directory: {
     type: 'string',
@@ -45,14 +52,21 @@ export default defineCommand({
   meta: {
     name: 'exec',
     description:
-      "Run a command in a cgroup of its own, sample it every --interval from before it starts until it and its children exit, then print a summary with its millibottlenecks on stderr; exits with the command's exit code (radvisor exec [options] -- <command> [args...])",
+      "Run a command in a cgroup of its own, sampled from before it starts until it and its children exit; a summary with its millibottlenecks on stderr, and the command's exit code (radvisor exec [options] -- <command> [args...])",
   },
   args: async () => ({ ...execArgs, ...(await builtinSinkArgs()) }),
   async run({ args, rawArgs }) {
     const dashes = rawArgs.indexOf('--')
     const own = dashes < 0 ? rawArgs : rawArgs.slice(0, dashes)
     const command = dashes < 0 ? [] : rawArgs.slice(dashes + 1)
-    rejectUnknownFlags(own, { ...execArgs, ...(await builtinSinkArgs()) }, 'radvisor exec')
+    // A word before `--` that is no option's value: a command given without `--`, whose
+    // own options must not be read as radvisor's.
+    const [stray] = (args._ as string[]).slice(0, (args._ as string[]).length - command.length)
+    const strayAt = stray === undefined ? own.length : own.indexOf(stray)
+    rejectUnknownFlags(own.slice(0, strayAt), { ...execArgs, ...(await builtinSinkArgs()) }, 'radvisor exec')
+    if (stray !== undefined) {
+      throw new RadvisorError('cli', 'E_OPTION', `radvisor exec takes the command after --: radvisor exec [options] -- ${own.slice(strayAt).join(' ')}`)
+    }
     process.exitCode = await execute(args as RunArgs, own, command)
   },
 })
