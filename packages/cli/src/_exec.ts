@@ -12,11 +12,10 @@ import {
   RadvisorError,
   systemTimer,
 } from '@radvisor/core'
-import { defaultReportOptions, formatBrief, formatProblem, formatText, type Report, reportFiles } from '@radvisor/report'
+import type { Report } from '@radvisor/report'
 import { type CommandExit, checkCommand, forwardSignals, type GatedCommand, spawnGated } from './_exec-process.ts'
 import { commandLine, ExecProvider, execTarget, execTargetId } from './_exec-provider.ts'
 import { type SystemdScope, scopeCgroup, systemdRunPrefix, systemdScope } from './_exec-systemd.ts'
-import { writeHtmlFile } from './_html.ts'
 import { prepareRun, type RunArgs } from './_run.ts'
 import { runArgs } from './args.ts'
 
@@ -321,6 +320,8 @@ interface SummaryInput {
 async function summarise(fs: typeof nodeFs, input: SummaryInput): Promise<void> {
   const { options, logger, exit } = input
   if (input.quiet && options.html === null) return
+  // Loaded only now: the command has ended, and its start is not held up by modules it does not need yet.
+  const { defaultReportOptions, formatBrief, formatProblem, formatText, reportFiles } = await import('@radvisor/report')
   let report: Report
   let log: string
   try {
@@ -338,6 +339,7 @@ async function summarise(fs: typeof nodeFs, input: SummaryInput): Promise<void> 
     process.stderr.write(`radvisor exec: ${commandLine(input.command)} ${ended}${wall}\n${body}  log: ${log}\n`)
   }
   if (options.html !== null) {
+    const { writeHtmlFile } = await import('./_html.ts')
     writeHtmlFile(options.html, report, 'cli')
     logger.status('Wrote', options.html)
   }
