@@ -125,22 +125,42 @@ const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SI
 /** What a terminal sends to its whole foreground process group (Ctrl-C, Ctrl-\). */
 const FROM_TERMINAL: ReadonlySet<NodeJS.Signals> = new Set(['SIGINT', 'SIGQUIT'])
 
+/** Signal forwarding to the command, once there is one (see `forwardSignals`). */
+export interface SignalForwarding {
+  /** Forwards from now on, and at once any signal that came before. */
+  forwardTo(command: GatedCommand): void
+  stop(): void
+}
+
 /**
- * Forwards SIGINT, SIGTERM, SIGHUP and SIGQUIT to the command; radvisor itself stays up to
- * take the last sample and clean up. When radvisor (and so the command, which shares its
- * process group) is the terminal's foreground job, a SIGINT or SIGQUIT most likely came
- * from the keyboard and reached the command already: it is not sent a second time (a
- * second Ctrl-C means "hurry" to many programs). `onSignal` hears every signal. Returns a
- * function that stops forwarding.
+ * Catches SIGINT, SIGTERM, SIGHUP and SIGQUIT, so that radvisor stays up to take the last
+ * sample and clean up, and forwards them to the command. When radvisor (and so the
+ * command, which shares its process group) is the terminal's foreground job, a SIGINT or
+ * SIGQUIT most likely came from the keyboard and reached the command already: it is not
+ * sent a second time (a second Ctrl-C means "hurry" to many programs). `onSignal` hears
+ * every signal.
  */
-export function forwardSignals(fs: FileSystem, command: GatedCommand, onSignal: (signal: NodeJS.Signals) => void): () => void {
+export function forwardSignals(fs: FileSystem, onSignal: (signal: NodeJS.Signals) => void): SignalForwarding {
+  let target: GatedCommand | null = null
+  const pending: NodeJS.Signals[] = []
+  const forward = (signal: NodeJS.Signals): void => {
+    if (FROM_TERMINAL.has(signal) && inForeground(fs)) return
+    if (target) target.signal(signal)
+    else pending.push(signal)
+  }
   const handler = (signal: NodeJS.Signals): void => {
-    if (!(FROM_TERMINAL.has(signal) && inForeground(fs))) command.signal(signal)
+    forward(signal)
     onSignal(signal)
   }
   for (const signal of FORWARDED) process.on(signal, handler)
-  return () => {
-    for (const signal of FORWARDED) process.off(signal, handler)
+  return {
+    forwardTo(command) {
+      target = command
+      for (const signal of pending.splice(0)) command.signal(signal)
+    },
+    stop() {
+      for (const signal of FORWARDED) process.off(signal, handler)
+    },
   }
 }
 

@@ -92,41 +92,53 @@ export async function execute(args: RunArgs, own: string[], command: string[]): 
   const id = execTargetId(command[0]!, process.pid)
   const openedAt = Date.now()
 
-  let placement: Placement
-  try {
-    const scope =
-      options.parent === null ? systemdScope({ fs, hierarchy, uid: process.getuid?.() ?? 0, env: process.env, which: (p) => Bun.which(p) }, id) : null
-    placement = scope ? await placeInScope(hierarchy, scope, command, options) : await placeInCgroup(hierarchy, id, command, options, logger)
-  } catch (error) {
-    await runner.stop()
-    throw withPermissionHint(error)
-  }
-
-  provider.place(
-    execTarget({
-      id,
-      command,
-      pid: placement.command.pid,
-      cgroup: placement.cgroup,
-      scope: placement.scope?.unit ?? null,
-      cwd: process.cwd(),
-      polledAt: Date.now(),
-    }),
-  )
-  let startedAt = Number.NaN
-  gate = () => {
-    startedAt = performance.now()
-    placement.command.open()
-  }
+  // From here on a signal must not end radvisor: it would leave the cgroup behind.
   let exited = false
   const interrupted = Promise.withResolvers<NodeJS.Signals>()
-  const stopForwarding = forwardSignals(fs, placement.command, (signal) => {
+  const signals = forwardSignals(fs, (signal) => {
     if (exited) interrupted.resolve(signal)
   })
   try {
-    await runner.start()
-    logger.status('Started', `${commandLine(command)} (pid ${placement.command.pid}) in cgroup ${placement.cgroup}`)
-    const exit = await placement.command.exit
+    let placement: Placement
+    try {
+      const scope =
+        options.parent === null ? systemdScope({ fs, hierarchy, uid: process.getuid?.() ?? 0, env: process.env, which: (p) => Bun.which(p) }, id) : null
+      placement = scope ? await placeInScope(hierarchy, scope, command, options) : await placeInCgroup(hierarchy, id, command, options, logger)
+    } catch (error) {
+      await runner.stop()
+      throw withPermissionHint(error)
+    }
+    signals.forwardTo(placement.command)
+    provider.place(
+      execTarget({
+        id,
+        command,
+        pid: placement.command.pid,
+        cgroup: placement.cgroup,
+        scope: placement.scope?.unit ?? null,
+        cwd: process.cwd(),
+        polledAt: Date.now(),
+      }),
+    )
+    let startedAt = Number.NaN
+    gate = () => {
+      startedAt = performance.now()
+      placement.command.open()
+    }
+
+    let exit: CommandExit
+    try {
+      await runner.start()
+      logger.status('Started', `${commandLine(command)} (pid ${placement.command.pid}) in cgroup ${placement.cgroup}`)
+      exit = await placement.command.exit
+    } catch (error) {
+      // radvisor itself failed: the command must not run on in a cgroup nobody removes.
+      placement.command.signal('SIGKILL')
+      await placement.command.exit
+      await runner.stop().catch(() => {})
+      await placement.release(placement.processes()).catch(() => {})
+      throw error
+    }
     exited = true
     const wallMs = performance.now() - startedAt
     const lingering = await waitForProcesses(placement, options.maxLingerMs, planned.settings.intervalMs, interrupted.promise, logger)
@@ -135,12 +147,17 @@ export async function execute(args: RunArgs, own: string[], command: string[]): 
       'Punctuality',
       `${stats.ticks} ticks, ${stats.missed} missed; lateness p50 ${stats.lateness.p50.toFixed(2)}ms, p99 ${stats.lateness.p99.toFixed(2)}ms, max ${stats.lateness.max.toFixed(2)}ms`,
     )
-    if (lingering.length > 0) logger.warn(await placement.release(lingering))
-    else await placement.release([])
-    await summarise(fs, { directory, id, openedAt, command, exit, wallMs, options, logger, quiet: args.quiet === true })
+    const note = await placement.release(lingering)
+    if (note) logger.warn(note)
+    try {
+      await summarise(fs, { directory, id, openedAt, command, exit, wallMs, options, logger, quiet: args.quiet === true })
+    } catch (error) {
+      // The command's status stays the exit code: what failed here is radvisor's afterword.
+      logger.error(error)
+    }
     return exit.status
   } finally {
-    stopForwarding()
+    signals.stop()
   }
 }
 

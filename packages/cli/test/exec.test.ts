@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path'
 import type { Hierarchy } from '@radvisor/cgroup'
 import type { FileSystem } from '@radvisor/core'
 import { createFsFromVolume, Volume } from 'memfs'
-import { checkCommand, inForeground, spawnGated } from '../src/_exec-process.ts'
+import { checkCommand, forwardSignals, type GatedCommand, inForeground, spawnGated } from '../src/_exec-process.ts'
 import { commandLine, ExecProvider, execTarget, execTargetId } from '../src/_exec-provider.ts'
 import { scopeCgroup, systemdRunPrefix, systemdScope } from '../src/_exec-systemd.ts'
 
@@ -142,6 +142,53 @@ test('inForeground compares the process group with the terminal foreground group
   expect(inForeground(stat(40, 41))).toBe(false)
   expect(inForeground(stat(40, -1))).toBe(false)
   expect(inForeground(memoryFs({}))).toBe(false)
+})
+
+describe('forwardSignals', () => {
+  /** A command that records the signals it gets. */
+  function recorder(): GatedCommand & { got: string[] } {
+    const got: string[] = []
+    return { pid: 0, ready: Promise.resolve(), exit: new Promise(() => {}), open: () => {}, signal: (signal) => got.push(signal) > 0, got }
+  }
+  const stat = (foreground: boolean) => memoryFs({ '/proc/self/stat': `1 (bun) S 1 40 40 0 ${foreground ? 40 : -1} 0\n` })
+
+  /** Sends `signal` to this process and waits until the forwarding heard it. */
+  async function send(heard: NodeJS.Signals[], signal: NodeJS.Signals): Promise<void> {
+    const before = heard.length
+    process.kill(process.pid, signal)
+    while (heard.length === before) await Bun.sleep(1)
+  }
+
+  test('forwards SIGTERM, SIGHUP and SIGINT; one that comes before the command is delivered once it exists', async () => {
+    const heard: NodeJS.Signals[] = []
+    const signals = forwardSignals(stat(false), (signal) => heard.push(signal))
+    try {
+      await send(heard, 'SIGTERM')
+      const command = recorder()
+      signals.forwardTo(command)
+      expect(command.got).toEqual(['SIGTERM'])
+      await send(heard, 'SIGHUP')
+      await send(heard, 'SIGINT')
+      expect(command.got).toEqual(['SIGTERM', 'SIGHUP', 'SIGINT'])
+    } finally {
+      signals.stop()
+    }
+  })
+
+  test("as the terminal's foreground job, SIGINT is not sent again (the keyboard sent it to the command too); SIGTERM is", async () => {
+    const heard: NodeJS.Signals[] = []
+    const signals = forwardSignals(stat(true), (signal) => heard.push(signal))
+    try {
+      const command = recorder()
+      signals.forwardTo(command)
+      await send(heard, 'SIGINT')
+      await send(heard, 'SIGTERM')
+      expect(heard).toEqual(['SIGINT', 'SIGTERM'])
+      expect(command.got).toEqual(['SIGTERM'])
+    } finally {
+      signals.stop()
+    }
+  })
 })
 
 describe('the exec target', () => {
