@@ -1,5 +1,5 @@
 import { describeError, type FileSystem, RadvisorError, type Timer } from '@radvisor/core'
-import type { Hierarchy } from './hierarchy.ts'
+import { type Hierarchy, V1_CONTROLLERS } from './hierarchy.ts'
 import { normalizePath } from './paths.ts'
 
 /** Limits written to a new cgroup before any process joins it. */
@@ -37,6 +37,9 @@ export interface MissingController {
   readonly controller: string
   readonly reason: string
 }
+
+/** Every controller name `createCgroup` takes: the v1 ones and v2's `io`. */
+export const CONTROLLER_NAMES: ReadonlySet<string> = new Set([...V1_CONTROLLERS, 'io'])
 
 const CFS_PERIOD_US = 100_000
 /** The kernel refuses CFS quotas below 1 ms. */

@@ -1,4 +1,12 @@
-export { type CgroupLimits, type CreateCgroupOptions, type CreatedCgroup, createCgroup, type MissingController, processCgroupPaths } from './create.ts'
+export {
+  type CgroupLimits,
+  CONTROLLER_NAMES,
+  type CreateCgroupOptions,
+  type CreatedCgroup,
+  createCgroup,
+  type MissingController,
+  processCgroupPaths,
+} from './create.ts'
 export { type CollectorFactoryOptions, createCollectorFactory } from './factory.ts'
 export { type DetectOptions, detectHierarchy, type Hierarchy } from './hierarchy.ts'
 export {

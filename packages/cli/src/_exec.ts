@@ -1,7 +1,7 @@
 import * as nodeFs from 'node:fs'
 import { homedir } from 'node:os'
 import { dirname } from 'node:path'
-import { type CgroupLimits, createCgroup, detectHierarchy, type Hierarchy } from '@radvisor/cgroup'
+import { type CgroupLimits, CONTROLLER_NAMES, createCgroup, detectHierarchy, type Hierarchy } from '@radvisor/cgroup'
 import {
   type ColorMode,
   describeError,
@@ -23,23 +23,6 @@ import { runArgs } from './args.ts'
 export const DEFAULT_CONTROLLERS = ['cpu', 'cpuacct', 'memory', 'pids', 'blkio'] as const
 /** Where the command's cgroup goes when systemd does not make it. */
 export const CGROUP_PARENT = 'radvisor'
-const KNOWN_CONTROLLERS = new Set([
-  'blkio',
-  'cpu',
-  'cpuacct',
-  'cpuset',
-  'devices',
-  'freezer',
-  'hugetlb',
-  'io',
-  'memory',
-  'misc',
-  'net_cls',
-  'net_prio',
-  'perf_event',
-  'pids',
-  'rdma',
-])
 
 /** The exec-only options, checked. */
 interface ExecOptions {
@@ -167,7 +150,7 @@ function parseExecOptions(args: RunArgs, command: readonly string[]): ExecOption
 
   const controllers = [...new Set((text('controllers') ?? '').split(',').map((name) => name.trim()))]
   for (const name of controllers) {
-    if (!KNOWN_CONTROLLERS.has(name)) {
+    if (!CONTROLLER_NAMES.has(name)) {
       throw new RadvisorError('cli', 'E_OPTION', `invalid value '${name}' for --controllers: expected cgroup controllers such as ${DEFAULT_CONTROLLERS.join(',')}`)
     }
   }
