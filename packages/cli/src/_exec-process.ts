@@ -77,7 +77,11 @@ export async function spawnGated(command: readonly string[], prefix: readonly st
     },
     exit,
     open: () => {
-      if (!closed) writeSync(gate, '\n')
+      try {
+        if (!closed) writeSync(gate, '\n')
+      } catch {
+        // EPIPE: the gate shell is gone already (killed while waiting); its exit says so.
+      }
     },
     signal: (signal) => child.exitCode === null && child.signalCode === null && (child.kill(signal), true),
   }

@@ -16,6 +16,7 @@ import type { Report } from '@radvisor/report'
 import { type CommandExit, checkCommand, forwardSignals, type GatedCommand, spawnGated } from './_exec-process.ts'
 import { commandLine, ExecProvider, execTarget, execTargetId } from './_exec-provider.ts'
 import { type SystemdScope, scopeCgroup, systemdRunPrefix, systemdScope } from './_exec-systemd.ts'
+import { repeated } from './_flags.ts'
 import { prepareRun, type RunArgs } from './_run.ts'
 import { runArgs } from './args.ts'
 
@@ -56,6 +57,7 @@ export async function execute(args: RunArgs, own: string[], command: string[]): 
   const fs = nodeFs
   const logger = new Logger(undefined, args.quiet ? 'quiet' : args.verbose ? 'verbose' : 'warnings', (args.color as ColorMode) ?? 'auto')
   const options = parseExecOptions(args, command)
+  refuseStdoutSinks(args, own)
   const problem = checkCommand(fs, command[0]!)
   if (problem) {
     process.stderr.write(`${formatError(new RadvisorError('cli', 'E_NOT_FOUND', problem.message))}\n`)
@@ -174,6 +176,15 @@ function parseExecOptions(args: RunArgs, command: readonly string[]): ExecOption
   const html = text('html') ?? null
   if (html !== null) checkWritableFile(html)
   return { controllers, parent: parseParent(text('cgroup-parent')), limits, maxLingerMs, html, report: args.report === true }
+}
+
+/** stdout is the command's: a sink that would write there (jsonl without a path) is refused. */
+function refuseStdoutSinks(args: RunArgs, own: readonly string[]): void {
+  const toStdout =
+    repeated(own, 'sink').includes('jsonl') && typeof args['jsonl-path'] !== 'string' && !repeated(own, 'sink-option').some((value) => value.startsWith('jsonl.path='))
+  if (toStdout) {
+    throw new RadvisorError('cli', 'E_OPTION', "--sink jsonl would write to stdout, which is the command's under radvisor exec: give it a file with --jsonl-path")
+  }
 }
 
 /** `--cgroup-parent`: a path inside the cgroup tree; `..` could leave it. */

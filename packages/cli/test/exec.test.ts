@@ -43,6 +43,7 @@ describe('radvisor exec usage', () => {
     ['--max-linger soon', ['exec', '--max-linger', 'soon', '--', 'true'], /invalid value 'soon' for --max-linger/],
     ['--cgroup-parent ..', ['exec', '--cgroup-parent', 'a/../../etc', '--', 'true'], /invalid value 'a\/..\/..\/etc' for --cgroup-parent: expected a cgroup path/],
     ['--html in a missing folder', ['exec', '--html', '/nonexistent-radvisor/x.html', '--', 'true'], /cannot write --html \/nonexistent-radvisor\/x.html/],
+    ['--sink jsonl to stdout (the command\'s)', ['exec', '--sink', 'jsonl', '--', 'true'], /--sink jsonl would write to stdout, which is the command's under radvisor exec: give it a file with --jsonl-path/],
     ['--poll (a run option exec has not)', ['exec', '--poll', '1s', '--', 'true'], /unknown option '--poll' for radvisor exec/],
   ]
   for (const [name, args, message] of bad) {
@@ -61,6 +62,15 @@ describe('radvisor exec usage', () => {
     expect(code).toBe(127)
     expect(stderr).toBe('[radvisor] [cli] radvisor-no-such-command-here: command not found\n')
     expect(nodeFs.existsSync(logs)).toBe(false)
+  })
+
+  test('--sink jsonl with a file is taken', () => {
+    // Past the option checks: the cgroup tree given does not exist.
+    const path = join(work, 'samples.jsonl')
+    const { code, stderr } = radvisor(['exec', '-d', logs, '--sink', 'jsonl', '--jsonl-path', path, '--cgroup-root', join(work, 'no-cgroups'), '--', 'true'])
+    expect(code).toBe(1)
+    expect(stderr).toMatch(/no cgroup hierarchy at /)
+    nodeFs.rmSync(logs, { recursive: true, force: true })
   })
 
   test('--help after -- belongs to the command, not to radvisor', () => {
