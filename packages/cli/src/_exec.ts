@@ -17,7 +17,7 @@ import { type CommandExit, checkCommand, forwardSignals, type GatedCommand, spaw
 import { commandLine, ExecProvider, execTarget, execTargetId } from './_exec-provider.ts'
 import { type SystemdScope, scopeCgroup, systemdRunPrefix, systemdScope } from './_exec-systemd.ts'
 import { repeated } from './_flags.ts'
-import { prepareRun, type RunArgs } from './_run.ts'
+import { prepareRun, reportLosses, type RunArgs } from './_run.ts'
 import { runArgs } from './args.ts'
 
 /** The controllers the cgroup collectors read. */
@@ -127,7 +127,8 @@ export async function execute(args: RunArgs, own: string[], command: string[]): 
     exited = true
     const wallMs = performance.now() - startedAt
     const lingering = await waitForProcesses(placement, options.maxLingerMs, planned.settings.intervalMs, interrupted.promise, logger)
-    const { stats } = await runner.stop()
+    const { stats, losses } = await runner.stop()
+    reportLosses(logger, losses, "radvisor exec still exits with the command's code")
     logger.debug(
       'Punctuality',
       `${stats.ticks} ticks, ${stats.missed} missed; lateness p50 ${stats.lateness.p50.toFixed(2)}ms, p99 ${stats.lateness.p99.toFixed(2)}ms, max ${stats.lateness.max.toFixed(2)}ms`,
@@ -337,7 +338,7 @@ async function summarise(fs: typeof nodeFs, input: SummaryInput): Promise<void> 
   let log: string
   try {
     log = findLog(fs, input.directory, input.id, input.openedAt)
-    report = await reportFiles(fs, [log], defaultReportOptions)
+    report = await reportFiles(fs, [log], defaultReportOptions, options.html !== null)
   } catch (error) {
     logger.warn(`no summary: ${describeError(error)}`)
     return

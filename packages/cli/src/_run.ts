@@ -261,8 +261,11 @@ export async function runProvider(definition: ProviderDefinition, args: RunArgs,
   return summary.losses.length > 0 ? ExitCode.dataLoss : ExitCode.ok
 }
 
-/** Rows that never reached a sink: a line per sink and target (the largest few), then the total. */
-function reportLosses(logger: Logger, losses: readonly Loss[]): void {
+/**
+ * Rows that never reached a sink: a line per sink and target (the largest few), then the
+ * total and what it means for the exit code (`consequence`).
+ */
+export function reportLosses(logger: Logger, losses: readonly Loss[], consequence = `exit code ${ExitCode.dataLoss}`): void {
   if (losses.length === 0) return
   const SHOWN = 10
   for (const loss of losses.slice(0, SHOWN)) {
@@ -273,7 +276,7 @@ function reportLosses(logger: Logger, losses: readonly Loss[]): void {
     logger.warn(`… and ${plural(rest.reduce((sum, loss) => sum + loss.rows, 0), 'row')} of ${plural(rest.length, 'more target')}`)
   }
   const total = losses.reduce((sum, loss) => sum + loss.rows, 0)
-  logger.error(new RadvisorError('cli', 'E_IO', `${plural(total, 'collected row')} could not be delivered (exit code ${ExitCode.dataLoss})`))
+  logger.error(new RadvisorError('cli', 'E_IO', `${plural(total, 'collected row')} could not be delivered (${consequence})`))
 }
 
 function plural(count: number, noun: string): string {

@@ -84,7 +84,7 @@ describe('radvisor exec usage', () => {
   test('exec --help lists its options and where the command goes', () => {
     const { code, stdout } = radvisor(['exec', '--help'])
     expect(code).toBe(0)
-    for (const text of ['-- command [args...]', '--interval', '--directory', '--sink', '--controllers', '--cgroup-parent', '--cpus', '--memory', '--max-linger', '--report', '--html', '--quiet']) {
+    for (const text of ['radvisor exec [options] -- <command> [args...]', 'COMMAND', '--interval', '--directory', '--sink', '--controllers', '--cgroup-parent', '--cpus', '--memory', '--max-linger', '--report', '--html', '--quiet']) {
       expect(stdout).toContain(text)
     }
     expect(stdout).not.toContain('--poll')
