@@ -1,3 +1,12 @@
+export {
+  type CgroupLimits,
+  CONTROLLER_NAMES,
+  type CreateCgroupOptions,
+  type CreatedCgroup,
+  createCgroup,
+  type MissingController,
+  processCgroupPaths,
+} from './create.ts'
 export { type CollectorFactoryOptions, createCollectorFactory } from './factory.ts'
 export { type DetectOptions, detectHierarchy, type Hierarchy } from './hierarchy.ts'
 export {

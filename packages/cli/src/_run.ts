@@ -154,12 +154,19 @@ async function cgroupCollectors(context: PluginContext): Promise<CollectorFactor
   return cgroup.createCollectorFactory({ root: context.cgroupRoot, fs: context.fs, logger: context.logger, clock: context.clock })
 }
 
+/** A run assembled from the command line: options checked, provider initialised, sinks created; not started. */
+export interface PreparedRun {
+  readonly planned: Awaited<ReturnType<typeof plan>>
+  readonly sinks: readonly Sink[]
+  /** Makes the run's Runner (once); `onTick` is called after every tick with the number of ticks so far. */
+  runner(onTick?: (ticks: number) => void): Runner
+}
+
 /**
- * Runs `radvisor run <provider>` until a signal or `--duration`, then shuts down
- * gracefully. Returns the exit code.
+ * Checks the options of a run and sets it up: the provider (created and initialised), its
+ * collectors, the sinks. Shared by `radvisor run` and `radvisor exec`.
  */
-export async function runProvider(definition: ProviderDefinition, args: RunArgs, rawArgs: string[]): Promise<number> {
-  const logger = new Logger(undefined, args.quiet ? 'quiet' : args.verbose ? 'verbose' : 'normal', (args.color as 'auto') ?? 'auto')
+export async function prepareRun(definition: ProviderDefinition, args: RunArgs, rawArgs: string[], logger: Logger): Promise<PreparedRun> {
   const planned = await plan(definition, args, rawArgs)
   let runner: Runner | null = null
   const context: PluginContext = {
@@ -184,26 +191,43 @@ export async function runProvider(definition: ProviderDefinition, args: RunArgs,
     await provider.close().catch(() => {})
     throw error
   }
+  return {
+    planned,
+    sinks,
+    runner(onTick) {
+      runner ??= new Runner({
+        provider,
+        collectors,
+        sinks,
+        logger,
+        losses: context.losses,
+        version,
+        intervalMs: planned.settings.intervalMs,
+        pollMs: planned.pollMs,
+        flushEveryMs: planned.settings.flushEveryMs,
+        ...(onTick && { onTick }),
+      })
+      return runner
+    },
+  }
+}
 
+/**
+ * Runs `radvisor run <provider>` until a signal or `--duration`, then shuts down
+ * gracefully. Returns the exit code.
+ */
+export async function runProvider(definition: ProviderDefinition, args: RunArgs, rawArgs: string[]): Promise<number> {
+  const logger = new Logger(undefined, args.quiet ? 'quiet' : args.verbose ? 'verbose' : 'normal', (args.color as 'auto') ?? 'auto')
+  const { planned, sinks, runner } = await prepareRun(definition, args, rawArgs, logger)
   const finished = Promise.withResolvers<string>()
   const tickLimit = planned.ticks
-  runner = new Runner({
-    provider,
-    collectors,
-    sinks,
-    logger,
-    losses: context.losses,
-    version,
-    intervalMs: planned.settings.intervalMs,
-    pollMs: planned.pollMs,
-    flushEveryMs: planned.settings.flushEveryMs,
-    ...(tickLimit !== null && {
-      onTick: (ticks: number) => {
-        if (ticks >= tickLimit) finished.resolve('ticks')
-      },
-    }),
-  })
-  const active = runner
+  const active = runner(
+    tickLimit === null
+      ? undefined
+      : (ticks) => {
+          if (ticks >= tickLimit) finished.resolve('ticks')
+        },
+  )
   const onSignal = (signal: NodeJS.Signals) => finished.resolve(signal)
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
@@ -237,8 +261,11 @@ export async function runProvider(definition: ProviderDefinition, args: RunArgs,
   return summary.losses.length > 0 ? ExitCode.dataLoss : ExitCode.ok
 }
 
-/** Rows that never reached a sink: a line per sink and target (the largest few), then the total. */
-function reportLosses(logger: Logger, losses: readonly Loss[]): void {
+/**
+ * Rows that never reached a sink: a line per sink and target (the largest few), then the
+ * total and what it means for the exit code (`consequence`).
+ */
+export function reportLosses(logger: Logger, losses: readonly Loss[], consequence = `exit code ${ExitCode.dataLoss}`): void {
   if (losses.length === 0) return
   const SHOWN = 10
   for (const loss of losses.slice(0, SHOWN)) {
@@ -249,7 +276,7 @@ function reportLosses(logger: Logger, losses: readonly Loss[]): void {
     logger.warn(`… and ${plural(rest.reduce((sum, loss) => sum + loss.rows, 0), 'row')} of ${plural(rest.length, 'more target')}`)
   }
   const total = losses.reduce((sum, loss) => sum + loss.rows, 0)
-  logger.error(new RadvisorError('cli', 'E_IO', `${plural(total, 'collected row')} could not be delivered (exit code ${ExitCode.dataLoss})`))
+  logger.error(new RadvisorError('cli', 'E_IO', `${plural(total, 'collected row')} could not be delivered (${consequence})`))
 }
 
 function plural(count: number, noun: string): string {

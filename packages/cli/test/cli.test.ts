@@ -65,7 +65,7 @@ describe('radvisor CLI', () => {
   test('an unknown command names the commands there are', () => {
     const { code, stderr } = radvisor(['frobnicate'])
     expect(code).toBe(2)
-    expect(stderr).toBe("[radvisor] [cli] unknown command 'frobnicate' (commands: run, report); see radvisor --help\n")
+    expect(stderr).toBe("[radvisor] [cli] unknown command 'frobnicate' (commands: run, report, exec); see radvisor --help\n")
   })
 
   test('radvisor alone prints one usage screen: the commands and the options of run', () => {

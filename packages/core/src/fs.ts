@@ -19,6 +19,7 @@ export type FileSystem = Pick<
   | 'writeFileSync'
   | 'existsSync'
   | 'mkdirSync'
+  | 'rmdirSync'
   | 'accessSync'
   | 'realpathSync'
   | 'readlinkSync'

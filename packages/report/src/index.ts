@@ -32,4 +32,4 @@ export {
   type ReportOptions,
   reportFiles,
 } from './report.ts'
-export { formatText } from './text.ts'
+export { formatBrief, formatText } from './text.ts'

@@ -34,27 +34,43 @@ function targetBlock(report: Report, target: TargetSummary): string {
   lines.push(...table(['', 'p50', 'p99', 'max'], rows, 'lrrr').map((line) => `  ${line}`))
   if (target.percentileError > 0) lines.push(`  ${percentileNote(target.percentileError)}`)
   lines.push('')
+  lines.push(`  ${totalsLine(target)}`, ...millibottleneckLines(report, target, target.millibottlenecks.longest.length))
+  lines.push('')
+  return lines.join('\n')
+}
+
+/**
+ * The few lines a run ends with (`radvisor exec`): totals (CPU time, I/O, throttling, peak
+ * memory) and the millibottlenecks with the `top` longest, as in the full report.
+ */
+export function formatBrief(report: Report, target: TargetSummary, top = 5): string {
+  return `${[`  ${totalsLine(target)}`, ...millibottleneckLines(report, target, top)].join('\n')}\n`
+}
+
+function totalsLine(target: TargetSummary): string {
   const t = target.totals
-  lines.push(
-    `  totals: CPU ${decimal(t.cpuSeconds)} s, read ${bytes(t.ioReadBytes)}, written ${bytes(t.ioWriteBytes)}, ` +
-      `${t.pageFaults} page faults (${t.majorPageFaults} major), throttled ${t.throttledPeriods} of ${t.periods} periods` +
-      (t.peakMemoryBytes === null ? '' : `, peak memory ${bytes(t.peakMemoryBytes)}`),
+  return (
+    `totals: CPU ${decimal(t.cpuSeconds)} s, read ${bytes(t.ioReadBytes)}, written ${bytes(t.ioWriteBytes)}, ` +
+    `${t.pageFaults} page faults (${t.majorPageFaults} major), throttled ${t.throttledPeriods} of ${t.periods} periods` +
+    (t.peakMemoryBytes === null ? '' : `, peak memory ${bytes(t.peakMemoryBytes)}`)
   )
+}
+
+/** The millibottleneck count by resource, then a table of the `top` longest. */
+function millibottleneckLines(report: Report, target: TargetSummary, top: number): string[] {
   const mb = target.millibottlenecks
   const parts = RESOURCES.filter((resource) => mb.byResource[resource].count > 0).map(
     (resource) => `${resource} ${mb.byResource[resource].count} / ${milliseconds(mb.byResource[resource].totalDuration)}`,
   )
-  lines.push(
-    mb.count === 0
-      ? '  millibottlenecks: none'
-      : `  millibottlenecks: ${mb.count}, ${milliseconds(mb.totalDuration)} in all (${parts.join(', ')})`,
-  )
-  if (mb.longest.length > 0) {
-    const rows = mb.longest.map((run) => [offset(offsetOf(report, target, run)), milliseconds(run.duration), run.resource, formatPeak(run.resource, run.peak)])
+  const lines = [
+    mb.count === 0 ? '  millibottlenecks: none' : `  millibottlenecks: ${mb.count}, ${milliseconds(mb.totalDuration)} in all (${parts.join(', ')})`,
+  ]
+  const longest = mb.longest.slice(0, top)
+  if (longest.length > 0) {
+    const rows = longest.map((run) => [offset(offsetOf(report, target, run)), milliseconds(run.duration), run.resource, formatPeak(run.resource, run.peak)])
     lines.push(...table(['at', 'duration', 'resource', 'peak'], rows, 'rrll').map((line) => `    ${line}`))
   }
-  lines.push('')
-  return lines.join('\n')
+  return lines
 }
 
 /** Columns padded to their widest cell, aligned per `align` (`l` or `r` for each column). */

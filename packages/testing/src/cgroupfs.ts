@@ -43,6 +43,7 @@ const PASSED_THROUGH = [
   'writeFileSync',
   'existsSync',
   'mkdirSync',
+  'rmdirSync',
   'accessSync',
   'realpathSync',
   'readlinkSync',

@@ -1,8 +1,9 @@
 import * as fs from 'node:fs'
-import { describeError, Logger, RadvisorError } from '@radvisor/core'
-import { defaultReportOptions, formatJson, formatProblem, formatText, type Report, reportFiles, writeHtml } from '@radvisor/report'
+import { Logger, RadvisorError } from '@radvisor/core'
+import { defaultReportOptions, formatJson, formatProblem, formatText, reportFiles } from '@radvisor/report'
 import { type ArgsDef, defineCommand } from 'citty'
 import { rejectUnknownFlags } from '../_flags.ts'
+import { writeHtmlFile } from '../_html.ts'
 
 const reportArgs = {
   paths: { type: 'positional', required: false, valueHint: 'dir or files...', description: 'CSVY logs, or directories of them (*.log)' },
@@ -33,7 +34,7 @@ export default defineCommand({
     if (unlisted > 0) logger.warn(`${unlisted} more problem(s) not listed`)
     process.stdout.write(args.format === 'json' ? formatJson(report) : formatText(report))
     if (args.html) {
-      writeHtmlFile(args.html, report)
+      writeHtmlFile(args.html, report, 'report')
       logger.status('Wrote', `${args.html} (${report.targets.length} target(s))`)
     }
   },
@@ -45,18 +46,4 @@ function parseThreshold(text: string): number {
     throw new RadvisorError('report', 'E_OPTION', `--cpu-threshold must be a positive percentage such as 95, got '${text}'`)
   }
   return value
-}
-
-function writeHtmlFile(path: string, report: Report): void {
-  let fd: number
-  try {
-    fd = fs.openSync(path, 'w')
-  } catch (error) {
-    throw new RadvisorError('report', 'E_OPTION', `cannot write --html ${path} (${describeError(error)}); give a writable file path`)
-  }
-  try {
-    writeHtml(report, (chunk) => fs.writeSync(fd, chunk))
-  } finally {
-    fs.closeSync(fd)
-  }
 }
