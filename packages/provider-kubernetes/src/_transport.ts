@@ -147,7 +147,6 @@ export class KubeTransport {
     return new ResponseContext(response.status, responseHeaders, {
       text: async () => body.toString('utf8'),
       binary: async () => body,
-      stream: () => null,
     })
   }
 }
