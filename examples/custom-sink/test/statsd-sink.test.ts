@@ -1,21 +1,13 @@
 import { expect, test } from 'bun:test'
 import { createCollectorFactory } from '@radvisor/cgroup'
-import { type CollectorInfo, ManualClock, memoryLogger, type PluginContext, Row, type Target } from '@radvisor/core'
-import { createFakeCgroupFs, testSink } from '@radvisor/testing'
+import { type CollectorInfo, ManualClock, memoryLogger, Row, type Target } from '@radvisor/core'
+import { createFakeCgroupFs, testPluginContext, testSink } from '@radvisor/testing'
 import statsdDefinition, { createStatsdSink, type Transport } from '../statsd-sink.ts'
 
 function context(flushEveryMs: number | null = null) {
   const clock = new ManualClock()
   const logger = memoryLogger()
-  const plugin: PluginContext = {
-    logger,
-    clock,
-    fs: {} as PluginContext['fs'],
-    settings: { version: '0.1.0', intervalMs: 50, directory: '/stats', bufferBytes: 1024, flushLog: null, flushEveryMs },
-    tickStats: () => ({ intervalMs: 50, ticks: 0, missed: 0, lateness: { p50: 0, p99: 0, max: 0 } }),
-    cgroupRoot: '/sys/fs/cgroup',
-  }
-  return { plugin, clock, logger }
+  return { plugin: testPluginContext({ clock, logger, settings: { flushEveryMs } }), clock, logger }
 }
 
 /** A transport that keeps datagrams, and can be made to refuse them. */

@@ -1,18 +1,10 @@
 import { describe, expect, test } from 'bun:test'
-import { type FileSystem, memoryLogger, type PluginContext, RadvisorError } from '@radvisor/core'
+import { type FileSystem, RadvisorError } from '@radvisor/core'
+import { testPluginContext } from '@radvisor/testing'
 import { cgroupProvider } from '../src/definition.ts'
 import { fixedClock, ROOT, v2Host } from './_hosts.ts'
 
-function context(fs: FileSystem): PluginContext {
-  return {
-    logger: memoryLogger(),
-    clock: fixedClock,
-    fs,
-    settings: { version: '0.0.0', intervalMs: 50, directory: '/tmp', bufferBytes: 4096, flushLog: null, flushEveryMs: null },
-    tickStats: () => ({ intervalMs: 50, ticks: 0, missed: 0, lateness: { p50: 0, p99: 0, max: 0 } }),
-    cgroupRoot: ROOT,
-  }
-}
+const context = (fs: FileSystem) => testPluginContext({ clock: fixedClock, fs, cgroupRoot: ROOT })
 
 describe('cgroup provider definition', () => {
   test('is the provider named cgroup with a --match option', () => {

@@ -1,23 +1,13 @@
 import { afterEach, expect, test } from 'bun:test'
-import { ManualClock, type PluginContext, resolveOptions } from '@radvisor/core'
-import { MockDockerEngine } from '@radvisor/testing'
+import { resolveOptions } from '@radvisor/core'
+import { MockDockerEngine, testPluginContext } from '@radvisor/testing'
 import dockerProvider from '../src/index.ts'
 import { watchLogger } from './_watch-logger.ts'
 
 let engine: MockDockerEngine | null = null
 afterEach(() => engine?.close())
 
-function context(): PluginContext {
-  const clock = new ManualClock()
-  return {
-    logger: watchLogger(),
-    clock,
-    fs: {} as PluginContext['fs'],
-    settings: { version: 'test', intervalMs: 50, directory: '.', bufferBytes: 1024, flushLog: null, flushEveryMs: null },
-    tickStats: () => ({ intervalMs: 50, ticks: 0, missed: 0, lateness: { p50: 0, p99: 0, max: 0 } }),
-    cgroupRoot: '/sys/fs/cgroup',
-  }
-}
+const context = () => testPluginContext({ logger: watchLogger() })
 
 test('is the docker provider, with its flags and their defaults', () => {
   expect(dockerProvider.kind).toBe('provider')

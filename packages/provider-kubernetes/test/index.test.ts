@@ -1,16 +1,10 @@
 import { describe, expect, test } from 'bun:test'
 import * as nodeFs from 'node:fs'
-import { memoryLogger, type PluginContext, RadvisorError, resolveOptions, systemClock } from '@radvisor/core'
+import { RadvisorError, resolveOptions, systemClock } from '@radvisor/core'
+import { testPluginContext } from '@radvisor/testing'
 import kubernetes, { KubernetesProvider } from '../src/index.ts'
 
-const context: PluginContext = {
-  logger: memoryLogger(),
-  clock: systemClock,
-  fs: nodeFs,
-  settings: { version: 'test', intervalMs: 50, directory: '/tmp', bufferBytes: 4096, flushLog: null, flushEveryMs: null },
-  tickStats: () => ({ intervalMs: 50, ticks: 0, missed: 0, lateness: { p50: 0, p99: 0, max: 0 } }),
-  cgroupRoot: '/sys/fs/cgroup',
-}
+const context = testPluginContext({ clock: systemClock, fs: nodeFs })
 
 describe('the kubernetes provider definition', () => {
   test('is a provider named kubernetes whose option keys are its flags', () => {

@@ -1,4 +1,5 @@
-import { type FileSystem, ManualClock, memoryLogger, type PluginContext, type RunSettings } from '@radvisor/core'
+import { type FileSystem, ManualClock, memoryLogger, type RunSettings } from '@radvisor/core'
+import { testPluginContext } from '@radvisor/testing'
 import { createFsFromVolume, Volume } from 'memfs'
 
 /** Host files of a fixed machine, so that `System` in headers is the same everywhere. */
@@ -39,21 +40,6 @@ export function fakeFs(files: Record<string, string> = {}) {
 export function testContext(fs: FileSystem, settings: Partial<RunSettings> = {}) {
   const clock = new ManualClock()
   const logger = memoryLogger()
-  const context: PluginContext = {
-    logger,
-    clock,
-    fs,
-    settings: {
-      version: '0.1.0',
-      intervalMs: 50,
-      directory: '/stats',
-      bufferBytes: 16 * 1024 * 1024,
-      flushLog: null,
-      flushEveryMs: null,
-      ...settings,
-    },
-    tickStats: () => ({ intervalMs: 50, ticks: 0, missed: 0, lateness: { p50: 0, p99: 0, max: 0 } }),
-    cgroupRoot: '/sys/fs/cgroup',
-  }
+  const context = testPluginContext({ logger, clock, fs, settings: { version: '0.1.0', ...settings } })
   return { context, clock, logger }
 }

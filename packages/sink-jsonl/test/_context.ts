@@ -1,4 +1,5 @@
-import { type FileSystem, ManualClock, memoryLogger, type PluginContext, type RunSettings } from '@radvisor/core'
+import { type FileSystem, ManualClock, memoryLogger, type RunSettings } from '@radvisor/core'
+import { testPluginContext } from '@radvisor/testing'
 import { createFsFromVolume, Volume } from 'memfs'
 
 /** A memfs whose `writeSync` fails with `fault.code` while it is set. */
@@ -18,13 +19,6 @@ export function fakeFs() {
 export function testContext(fs: FileSystem, settings: Partial<RunSettings> = {}) {
   const clock = new ManualClock()
   const logger = memoryLogger()
-  const context: PluginContext = {
-    logger,
-    clock,
-    fs,
-    settings: { version: '0.1.0', intervalMs: 50, directory: '/stats', bufferBytes: 16 << 20, flushLog: null, flushEveryMs: null, ...settings },
-    tickStats: () => ({ intervalMs: 50, ticks: 0, missed: 0, lateness: { p50: 0, p99: 0, max: 0 } }),
-    cgroupRoot: '/sys/fs/cgroup',
-  }
+  const context = testPluginContext({ logger, clock, fs, settings: { version: '0.1.0', ...settings } })
   return { context, clock, logger }
 }

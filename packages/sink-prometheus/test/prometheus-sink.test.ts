@@ -1,23 +1,12 @@
 import { afterEach, describe, expect, test } from 'bun:test'
-import { type CollectorInfo, type LogHeader, ManualClock, memoryLogger, type PluginContext, RadvisorError, Row, type Target } from '@radvisor/core'
-import { testSink } from '@radvisor/testing'
+import { type CollectorInfo, type LogHeader, RadvisorError, Row, type Target } from '@radvisor/core'
+import { testPluginContext, testSink } from '@radvisor/testing'
 import parsePrometheusTextFormat from 'parse-prometheus-text-format'
 import { createPrometheusSink, type PrometheusSink } from '../src/prometheus-sink.ts'
 
-function context(): PluginContext {
-  return {
-    logger: memoryLogger(),
-    clock: new ManualClock(),
-    fs: {} as PluginContext['fs'],
-    settings: { version: '0.1.0', intervalMs: 50, directory: '/stats', bufferBytes: 1024, flushLog: null, flushEveryMs: null },
-    tickStats: () => ({ intervalMs: 50, ticks: 0, missed: 0, lateness: { p50: 0, p99: 0, max: 0 } }),
-    cgroupRoot: '/sys/fs/cgroup',
-  }
-}
-
 const open: PrometheusSink[] = []
 function start(): PrometheusSink {
-  const sink = createPrometheusSink(context(), '127.0.0.1:0')
+  const sink = createPrometheusSink(testPluginContext(), '127.0.0.1:0')
   open.push(sink)
   return sink
 }
@@ -156,7 +145,7 @@ describe('/metrics', () => {
     const port = new URL(sink.url).port
     const error = (() => {
       try {
-        open.push(createPrometheusSink(context(), `127.0.0.1:${port}`))
+        open.push(createPrometheusSink(testPluginContext(), `127.0.0.1:${port}`))
       } catch (thrown) {
         return thrown
       }
