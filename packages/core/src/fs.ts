@@ -21,4 +21,5 @@ export type FileSystem = Pick<
   | 'accessSync'
   | 'realpathSync'
   | 'readlinkSync'
+  | 'unlinkSync'
 >

@@ -44,6 +44,7 @@ const PASSED_THROUGH = [
   'accessSync',
   'realpathSync',
   'readlinkSync',
+  'unlinkSync',
 ] as const
 
 /**
