@@ -99,6 +99,26 @@ describe.skipIf(skipNode !== null)('the radvisor bin under Node', () => {
     expect(old.stderr.split('\n')).toHaveLength(2)
   })
 
+  test("without the bun package's postinstall (--ignore-scripts), uses the binary of its platform package", () => {
+    const lone = loneLauncher('ignore-scripts')
+    const modules = join(lone, '../../node_modules')
+    mkdirSync(join(modules, 'bun/bin'), { recursive: true })
+    writeFileSync(join(modules, 'bun/package.json'), '{"name":"bun","version":"1.4.5"}')
+    // What npm unpacks before the postinstall replaces it.
+    writeFileSync(join(modules, 'bun/bin/bun.exe'), 'placeholder: see README.txt\n')
+    chmodSync(join(modules, 'bun/bin/bun.exe'), 0o755)
+    const broken = run([node, lone, 'x'], pathWith('ignore-scripts-none'))
+    expect(broken.code).toBe(1)
+    expect(broken.stderr).toMatch(/^\[radvisor\] needs Bun >= 1\.4, but \S+bun\.exe \(from the bun package\) does not run \([^)]+\): /)
+    const platform = join(modules, `@oven/bun-${process.platform}-${process.arch}`)
+    mkdirSync(join(platform, 'bin'), { recursive: true })
+    writeFileSync(join(platform, 'package.json'), '{"name":"platform","version":"1.4.5"}')
+    symlinkSync(realBun, join(platform, 'bin/bun'))
+    const { code, stdout } = run([node, lone, 'x'], pathWith('ignore-scripts-platform'))
+    expect(code).toBe(0)
+    expect(JSON.parse(stdout).args).toEqual(['x'])
+  })
+
   test("returns the CLI's exit code and its error line", () => {
     const { code, stderr } = run([node, launcher, 'run', 'nope'], pathWith('exit-code'))
     expect(code).toBe(2)
