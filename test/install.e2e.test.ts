@@ -23,6 +23,8 @@ function which(command: string, path = process.env.PATH ?? ''): string | null {
 
 const node = which('node')
 const npm = which('npm')
+/** npm's own cache, so that the install in the empty folder reuses what the workspace fetched. */
+const npmCache = npm ? spawnSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8' }).stdout.trim() : ''
 const skip = process.platform !== 'linux' ? 'radvisor collects cgroups on Linux only' : !node || !npm ? 'no node and npm on PATH' : null
 if (skip) console.warn(`[install.e2e] skipping: ${skip}`)
 
@@ -40,7 +42,7 @@ describe.skipIf(skip !== null)('radvisor installed from its packed tarballs', ()
     const result = spawnSync(command[0]!, command.slice(1), {
       cwd,
       encoding: 'utf8',
-      env: { PATH: path, HOME: root, NO_COLOR: '1', npm_config_update_notifier: 'false' },
+      env: { PATH: path, HOME: root, NO_COLOR: '1', npm_config_update_notifier: 'false', npm_config_cache: npmCache },
       timeout: 120_000,
     })
     // The signal and spawn error too, so that a failure says why a command stopped.
@@ -91,7 +93,7 @@ describe.skipIf(skip !== null)('radvisor installed from its packed tarballs', ()
     expect(readdirSync(join(app, 'node_modules/@radvisor')).sort()).toEqual([
       'cgroup', 'core', 'provider-cgroup', 'provider-docker', 'provider-kubernetes', 'report', 'sink-csvy', 'sink-jsonl', 'sink-prometheus', 'testing',
     ])
-  })
+  }, 60_000)
 
   test('npx radvisor, with Node and no Bun on PATH: --version, and run cgroup writing a log', () => {
     const version = run(['npx', 'radvisor', '--version'], nodePath)
@@ -101,7 +103,7 @@ describe.skipIf(skip !== null)('radvisor installed from its packed tarballs', ()
     expect(collected.code).toBe(0)
     const root = readdirSync(join(app, 'out')).find((name) => /^root_\d+\.log$/.test(name))!
     expect(readLog(join(app, 'out', root)).rows.length).toBeGreaterThan(5)
-  })
+  }, 60_000)
 
   test('bunx radvisor run cgroup, with Bun and Node on PATH, and bunx radvisor with Bun and no Node', () => {
     const collected = run(['bunx', 'radvisor', 'run', 'cgroup', '--duration', '1s', '-d', 'out-bunx'], `${bunOnly}:${nodePath}`)
@@ -110,7 +112,7 @@ describe.skipIf(skip !== null)('radvisor installed from its packed tarballs', ()
     expect(which('node', bunOnly)).toBeNull()
     const version = run([join(bunOnly, 'bunx'), 'radvisor', '--version'], bunOnly)
     expect(version.stdout.trim()).toBe('0.1.0')
-  })
+  }, 60_000)
 
   test("a team's sink and its contract test: 30 lines of code on the installed packages only; bun test and tsc pass", () => {
     const code = (file: string) => readFileSync(join(app, file), 'utf8').split('\n').filter((line) => line.trim() && !line.trim().startsWith('//'))
@@ -121,7 +123,7 @@ describe.skipIf(skip !== null)('radvisor installed from its packed tarballs', ()
     expect(tested).toMatchObject({ code: 0, stderr: expect.stringMatching(/\b8 pass\n 0 fail\n/) })
     const typed = run([join(app, 'node_modules/.bin/tsc'), '--noEmit', '-p', '.'], nodePath)
     expect(typed).toMatchObject({ code: 0, stdout: '', stderr: '' })
-  })
+  }, 60_000)
 
   test("the team's sink runs in the installed CLI", () => {
     const collected = run(['npx', 'radvisor', 'run', 'cgroup', '--match', '/', '--duration', '500ms', '-d', 'out-lines', '--sink', './lines-sink.ts', '--sink-option', 'lines.path=rows.txt'], nodePath)
@@ -131,5 +133,5 @@ describe.skipIf(skip !== null)('radvisor installed from its packed tarballs', ()
     const rows = readFileSync(join(app, 'rows.txt'), 'utf8').trim().split('\n')
     expect(rows.length).toBeGreaterThan(3)
     for (const row of rows) expect(row).toMatch(/^root \d{19},/)
-  })
+  }, 60_000)
 })

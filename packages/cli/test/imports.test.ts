@@ -35,9 +35,9 @@ test.each([
 ])('%s does not load @kubernetes/client-node', (_, args) => {
   const { clientNode, stderr } = loads(args)
   expect({ clientNode, stderr: clientNode.length ? stderr : '' }).toEqual({ clientNode: [], stderr: '' })
-})
+}, 30_000)
 
 test('run kubernetes does load it (the tracer sees it)', () => {
   const { clientNode } = loads(['run', 'kubernetes', '--node-name', 'worker-1', '-d', '$OUT'])
   expect(clientNode.length).toBeGreaterThan(0)
-})
+}, 30_000)

@@ -56,7 +56,7 @@ describe.skipIf(skipNode !== null)('the radvisor bin under Node', () => {
     expect(stderr).toBe('')
     expect(code).toBe(0)
     expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/)
-  })
+  }, 30_000)
 
   test('prefers a Bun >= 1.4 on PATH', () => {
     const marker = join(work, 'recent-used')
@@ -65,7 +65,7 @@ describe.skipIf(skipNode !== null)('the radvisor bin under Node', () => {
     expect(code).toBe(0)
     expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/)
     expect(existsSync(marker)).toBe(true)
-  })
+  }, 30_000)
 
   test('passes over a Bun older than 1.4 on PATH', () => {
     const marker = join(work, 'old-used')
@@ -74,7 +74,7 @@ describe.skipIf(skipNode !== null)('the radvisor bin under Node', () => {
     expect(code).toBe(0)
     expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/)
     expect(existsSync(marker)).toBe(false)
-  })
+  }, 30_000)
 
   test('passes the arguments through unchanged', () => {
     const lone = loneLauncher('args')
@@ -83,7 +83,7 @@ describe.skipIf(skipNode !== null)('the radvisor bin under Node', () => {
     const { code, stdout } = run([node, lone, ...args], path)
     expect(code).toBe(0)
     expect(JSON.parse(stdout).args).toEqual(args)
-  })
+  }, 30_000)
 
   test('with no usable Bun anywhere, says so in one line and exits 1', () => {
     const lone = loneLauncher('missing')
@@ -97,7 +97,7 @@ describe.skipIf(skipNode !== null)('the radvisor bin under Node', () => {
     expect(old.code).toBe(1)
     expect(old.stderr).toMatch(/^\[radvisor\] needs Bun >= 1\.4, but \S+\/bun \(on PATH\) is Bun 1\.1\.0: install Bun >= 1\.4 .*\n$/)
     expect(old.stderr.split('\n')).toHaveLength(2)
-  })
+  }, 30_000)
 
   test("without the bun package's postinstall (--ignore-scripts), uses the binary of its platform package", () => {
     const lone = loneLauncher('ignore-scripts')
@@ -117,13 +117,13 @@ describe.skipIf(skipNode !== null)('the radvisor bin under Node', () => {
     const { code, stdout } = run([node, lone, 'x'], pathWith('ignore-scripts-platform'))
     expect(code).toBe(0)
     expect(JSON.parse(stdout).args).toEqual(['x'])
-  })
+  }, 30_000)
 
   test("returns the CLI's exit code and its error line", () => {
     const { code, stderr } = run([node, launcher, 'run', 'nope'], pathWith('exit-code'))
     expect(code).toBe(2)
     expect(stderr).toContain("unknown provider 'nope'")
-  })
+  }, 30_000)
 })
 
 describe('the radvisor bin under Bun', () => {
@@ -132,13 +132,13 @@ describe('the radvisor bin under Bun', () => {
     const child = spawnSync(realBun, [lone, 'run', 'x'], { encoding: 'utf8', env: { ...process.env, PATH: '/usr/bin:/bin' } })
     expect(child.status).toBe(0)
     expect(JSON.parse(child.stdout)).toEqual({ pid: child.pid, args: ['run', 'x'] })
-  })
+  }, 30_000)
 
   test('runs the real CLI', () => {
     const { code, stdout } = run([realBun, launcher, '--version'], '/usr/bin:/bin')
     expect(code).toBe(0)
     expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/)
-  })
+  }, 30_000)
 })
 
 describe.skipIf(skipNode !== null)('signals through the Node launcher', () => {
@@ -169,14 +169,14 @@ describe.skipIf(skipNode !== null)('signals through the Node launcher', () => {
     process.kill(-run.child.pid!, 'SIGINT')
     expect(await run.exited).toBe(0)
     expect(run.output().trim().split('\n').at(-1)).toBe('flushed')
-  })
+  }, 30_000)
 
   test('SIGTERM to the launcher alone is passed on and the run stops gracefully', async () => {
     const run = await start('sigterm')
     run.child.kill('SIGTERM')
     expect(await run.exited).toBe(0)
     expect(run.output().trim().split('\n').at(-1)).toBe('flushed')
-  })
+  }, 30_000)
 
   test('the same signal delivered twice in a moment (npm forwards what the terminal sent) counts once', async () => {
     const closed = join(work, 'twice.closed')
@@ -186,7 +186,7 @@ describe.skipIf(skipNode !== null)('signals through the Node launcher', () => {
     run.child.kill('SIGINT')
     expect(await run.exited).toBe(0)
     expect(readFileSync(closed, 'utf8')).toBe('closed\n')
-  })
+  }, 30_000)
 
   test('the CLI stops gracefully by itself when the launcher is killed outright (SIGKILL)', async () => {
     const closed = join(work, 'orphan.closed')
@@ -196,7 +196,7 @@ describe.skipIf(skipNode !== null)('signals through the Node launcher', () => {
     const deadline = Date.now() + 10_000
     while (!existsSync(closed) && Date.now() < deadline) await Bun.sleep(50)
     expect(existsSync(closed)).toBe(true)
-  })
+  }, 30_000)
 
   test('a second signal later still forces the exit (code 2)', async () => {
     const run = await start('second', ['--sink', join(fixtures, 'slow-close-sink.ts')])
@@ -205,5 +205,5 @@ describe.skipIf(skipNode !== null)('signals through the Node launcher', () => {
     run.child.kill('SIGINT')
     expect(await run.exited).toBe(2)
     expect(run.stderr()).toContain('during shutdown')
-  })
+  }, 30_000)
 })
