@@ -130,13 +130,13 @@ export function retainLogs(context: RetentionContext, policy: RetentionPolicy, o
     return NOTHING
   }
   if (result.deleted.length > 0) {
-    logger.status('Deleted', `${plural(result.deleted.length, 'old log')} (${mebibytes(result.deletedBytes)}) from ${directory}; ${mebibytes(result.keptBytes)} kept`)
+    logger.status('Deleted', `${plural(result.deleted.length, 'old log')} (${size(result.deletedBytes)}) from ${directory}; ${size(result.keptBytes)} kept`)
   }
   for (const { name, reason } of result.failed) logger.warn(`csvy retention: cannot delete ${join(directory, name)}: ${reason}`)
   if (result.overBudget) {
     logger.once('csvy:retention-over-budget', () =>
       logger.warn(
-        `csvy retention: the logs being written in ${directory} hold ${mebibytes(result.keptBytes)}, more than --csvy-retention-size allows; they are kept until their targets stop`,
+        `csvy retention: the logs being written in ${directory} hold ${size(result.keptBytes)}, more than --csvy-retention-size allows; they are kept until their targets stop`,
       ),
     )
   } else logger.forget('csvy:retention-over-budget')
@@ -147,6 +147,8 @@ function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`
 }
 
-function mebibytes(bytes: number): string {
-  return `${(bytes / 1048576).toFixed(1)} MiB`
+/** `512 B`, `3.2 KiB`, `41.0 MiB`, `2.5 GiB`. */
+function size(bytes: number): string {
+  const [unit, scale] = ([['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]] as const).find(([, scale]) => bytes >= scale) ?? ['B', 1]
+  return scale === 1 ? `${bytes} B` : `${(bytes / scale).toFixed(1)} ${unit}`
 }

@@ -170,7 +170,7 @@ describe('the csvy sink options', () => {
     const options = resolveOptions('csvy', csvySink.options, { 'retention-age': '7d' })
     const sink = await csvySink.create(options, testPluginContext({ fs, clock, logger }))
     expect((fs.readdirSync('/stats') as string[]).sort()).toEqual(['kept_2.log'])
-    expect(logger.lines).toEqual([expect.stringContaining('1 old log')])
+    expect(logger.lines).toEqual([expect.stringContaining('1 old log (3 B) from /stats; 3 B kept')])
     await sink.close()
   })
 
