@@ -19,7 +19,7 @@ if (skip) console.warn(`[binary.e2e] skipping: ${skip}`)
 
 describe.skipIf(skip !== null)('the standalone binary', () => {
   const folder = mkdtempSync(join(tmpdir(), 'radvisor-binary-'))
-  afterAll(() => rmSync(folder, { recursive: true, force: true }))
+  afterAll(() => rmSync(folder, { recursive: true, force: true }), 30_000)
   const binary = join(folder, 'radvisor')
 
   /** Runs the copied binary in its folder with nothing in the environment. */

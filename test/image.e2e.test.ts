@@ -48,7 +48,7 @@ describe.skipIf('skip' in engine)('the radvisor image, run as the DaemonSet runs
     for (const name of [monitor, busy]) spawnSync('docker', ['rm', '-f', name], { stdio: 'ignore' })
     spawnSync('docker', ['rmi', '-f', tag], { stdio: 'ignore' })
     rmSync(logs, { recursive: true, force: true })
-  })
+  }, 60_000)
 
   test('is one layer from scratch: the binary, the libraries it loads and /tmp, with radvisor as entrypoint', () => {
     const image = JSON.parse(docker(['image', 'inspect', tag]))[0] as {

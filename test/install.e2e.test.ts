@@ -85,7 +85,8 @@ describe.skipIf(skip !== null)('radvisor installed from its packed tarballs', ()
     copyFileSync(join(TEAM, 'tsconfig.json'), join(app, 'tsconfig.json'))
   }, 240_000)
 
-  afterAll(() => rmSync(root, { recursive: true, force: true }))
+  // Removing the install (230 MB) can take a while on a busy disk.
+  afterAll(() => rmSync(root, { recursive: true, force: true }), 60_000)
 
   test('npm installs it on Node without engine warnings', () => {
     expect(installLog).not.toContain('EBADENGINE')
