@@ -17,7 +17,7 @@ export function exited(child: ChildProcess): Promise<number | null> {
 export function radvisor(args: string[], env: Record<string, string | undefined> = {}) {
   const child = spawn(RADVISOR, args, {
     cwd: REPO,
-    // The bin's shebang is `env bun`: put the workspace's bun on PATH.
+    // The bin is a Node launcher that runs the CLI with the first Bun >= 1.4 on PATH: the workspace's.
     env: { ...process.env, ...env, PATH: `${join(REPO, 'node_modules/.bin')}${delimiter}${process.env.PATH ?? ''}` },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

@@ -61,13 +61,16 @@ test('20,000 listed containers without cgroups delay no tick of the known one by
   })
   const started = performance.now()
   await runner.start()
-  await Bun.sleep(3_500) // three more polls of the 20,000
+  // Polls of the 20,000 go on; a second one makes their warning. Then two more seconds of ticks.
+  const deadline = performance.now() + 20_000
+  while (!logger.lines.some((line) => line.includes('no cgroup yet')) && performance.now() < deadline) await Bun.sleep(50)
+  await Bun.sleep(2_000)
   const summary = await runner.stop({ finalSample: false })
   console.log(`big-lists: ${summary.stats.ticks} ticks, ${summary.stats.missed} missed in ${Math.round(performance.now() - started)} ms, lateness p50 ${summary.stats.lateness.p50.toFixed(2)} p99 ${summary.stats.lateness.p99.toFixed(2)} max ${summary.stats.lateness.max.toFixed(2)} ms`)
 
   // Ticks from the first poll's end on: every one of them on time within an interval.
   expect(runner.targets).toEqual([])
-  expect(summary.stats.ticks).toBeGreaterThan(3_000 / INTERVAL_MS)
+  expect(summary.stats.ticks).toBeGreaterThan(2_000 / INTERVAL_MS)
   expect(summary.stats.lateness.p99).toBeLessThan(INTERVAL_MS)
   const gaps = rowTimes.slice(1).map((at, i) => at - rowTimes[i]!)
   gaps.sort((a, b) => a - b)
@@ -76,4 +79,4 @@ test('20,000 listed containers without cgroups delay no tick of the known one by
   const warnings = logger.lines.filter((line) => line.includes('Warning'))
   expect(warnings).toEqual([expect.stringMatching(/20,000 targets \(first: .+, …\) of provider docker have no cgroup yet/)])
   expect(logger.lines.length).toBeLessThan(10)
-}, 30_000)
+}, 45_000)

@@ -2,7 +2,7 @@ import type { ArgsDef } from 'citty'
 
 /** Options every `radvisor run <provider>` command takes. */
 export const runArgs = {
-  interval: { type: 'string', alias: 'i', default: '50ms', description: 'Collection interval, at most 1h: <number><unit> parts, units h m s ms us largest first (e.g. 50ms, 1.5s, 1m30s, 250us)' },
+  interval: { type: 'string', alias: 'i', default: '50ms', description: 'Collection interval, at most 1h: <number><unit> parts, units d h m s ms us largest first (e.g. 50ms, 1.5s, 1m30s, 250us)' },
   poll: { type: 'string', alias: 'p', default: '1s', description: 'How often the provider is asked what runs, at most 1h' },
   directory: {
     type: 'string',

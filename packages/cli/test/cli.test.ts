@@ -148,7 +148,7 @@ describe('radvisor CLI', () => {
     ['-i 1h1us', ['run', counter, '-i', '1h1us'], /invalid value '1h1us' for --interval: at most 1h/],
     ['--poll 2h', ['run', counter, '--poll', '2h'], /invalid value '2h' for --poll: at most 1h/],
     ['--flush-every 61m', ['run', counter, '--flush-every', '61m'], /invalid value '61m' for --flush-every: at most 1h/],
-    ['--duration 99999999999h', ['run', counter, '--duration', '99999999999h'], /invalid value '99999999999h' for --duration: at most 1000000h/],
+    ['--duration 99999999999h', ['run', counter, '--duration', '99999999999h'], /invalid value '99999999999h' for --duration: at most 41666d16h/],
     // sizes
     ['--buffer 16MiBx', ['run', counter, '--buffer', '16MiBx'], /invalid value '16MiBx' for --buffer/],
     ['--buffer 1e3', ['run', counter, '--buffer', '1e3'], /invalid value '1e3' for --buffer/],

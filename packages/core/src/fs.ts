@@ -23,4 +23,5 @@ export type FileSystem = Pick<
   | 'accessSync'
   | 'realpathSync'
   | 'readlinkSync'
+  | 'unlinkSync'
 >

@@ -123,6 +123,8 @@ export interface OptionSpec {
   readonly repeatable?: boolean
   /** Checks the converted value before anything is created; throws a `RadvisorError` naming the option. */
   readonly check?: (value: never) => void
+  /** For a duration: the longest accepted, in milliseconds (default one day). */
+  readonly maxMs?: number
 }
 
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
+// Imported as text, so that `bun build --compile` embeds them: the binary has no node_modules.
+import uplotScript from 'uplot/dist/uPlot.iife.min.js' with { type: 'text' }
+import uplotCss from 'uplot/dist/uPlot.min.css' with { type: 'text' }
 import { CHART_SERIES, type ChartSeries } from './_chart.ts'
 import type { ChartPoints } from './_decimate.ts'
 import { CLIENT_SCRIPT } from './_html-client.ts'
@@ -14,11 +15,9 @@ export interface ChartAssets {
   readonly css: string
 }
 
-/** Reads uPlot from the installed `uplot` package. */
+/** uPlot of the `uplot` package. */
 export function uplotAssets(): ChartAssets {
-  const require = createRequire(import.meta.url)
-  const dist = require.resolve('uplot/package.json').replace(/package\.json$/, 'dist/')
-  return { script: readFileSync(`${dist}uPlot.iife.min.js`, 'utf8'), css: readFileSync(`${dist}uPlot.min.css`, 'utf8') }
+  return { script: uplotScript, css: uplotCss }
 }
 
 // Points serialised per chunk, so a target with millions of intervals streams out piecewise.

@@ -161,7 +161,7 @@ describe('/metrics', () => {
     const port = new URL(sink.url).port
     const error = (() => {
       try {
-        open.push(createPrometheusSink(context(), `127.0.0.1:${port}`))
+        open.push(createPrometheusSink(testPluginContext(), `127.0.0.1:${port}`))
       } catch (thrown) {
         return thrown
       }

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url'
 import type { FileSystem } from '@radvisor/core'
 import { createFsFromVolume, Volume } from 'memfs'
 
-/** Where the recorded cgroup trees live: `fixtures/cgroup/<case>/root/...`. */
-export const cgroupFixturesDir: string = fileURLToPath(new URL('../../../fixtures/cgroup', import.meta.url))
+/** Where the recorded cgroup trees live, inside this package: `fixtures/cgroup/<case>/root/...`. */
+export const cgroupFixturesDir: string = fileURLToPath(new URL('../fixtures/cgroup', import.meta.url))
 
 export interface FakeCgroupFsOptions {
   /** Where the tree is mounted in the fake filesystem (default `/sys/fs/cgroup`). */
@@ -47,13 +47,16 @@ const PASSED_THROUGH = [
   'accessSync',
   'realpathSync',
   'readlinkSync',
+  'unlinkSync',
 ] as const
 
 /**
  * Builds a fake cgroupfs on memfs from a fixture case (its name under `cgroupFixturesDir`, or a
  * folder path; the tree is the case's `root/` folder when it has one) or from inline
  * files (`{ 'cpuacct/docker/abc/cpuacct.usage': '123\n' }`; a key ending in `/` makes an
- * empty folder). Symlinks in fixture folders (`cpu -> cpu,cpuacct`) stay symlinks.
+ * empty folder). Symlinks in the folder (`cpu -> cpu,cpuacct`) stay symlinks; so do those a
+ * case lists in its `symlinks.json` (`{ "cpu": "cpu,cpuacct" }`, relative to the tree), the
+ * form the shipped cases use because npm does not pack symlinks.
  */
 export function createFakeCgroupFs(source: string | Readonly<Record<string, string>>, options: FakeCgroupFsOptions = {}): FakeCgroupFs {
   const root = options.root ?? '/sys/fs/cgroup'
@@ -63,8 +66,11 @@ export function createFakeCgroupFs(source: string | Readonly<Record<string, stri
     memory.mkdirSync('/proc/self', { recursive: true })
     memory.writeFileSync('/proc/self/mountinfo', options.mountinfo)
   }
-  if (typeof source === 'string') copyTree(fixtureTree(source), root, memory)
-  else {
+  if (typeof source === 'string') {
+    const { tree, symlinks } = fixtureCase(source)
+    copyTree(tree, root, memory)
+    for (const [path, target] of Object.entries(symlinks)) memory.symlinkSync(target, join(root, path))
+  } else {
     for (const [path, content] of Object.entries(source)) {
       const target = join(root, path)
       if (path.endsWith('/')) memory.mkdirSync(target, { recursive: true })
@@ -119,12 +125,14 @@ export function createFakeCgroupFs(source: string | Readonly<Record<string, stri
   }
 }
 
-/** The folder holding a fixture case's tree. */
-function fixtureTree(source: string): string {
+/** The folder holding a fixture case's tree, and the symlinks its `symlinks.json` adds to it. */
+function fixtureCase(source: string): { tree: string; symlinks: Record<string, string> } {
   const folder = source.includes('/') ? resolve(source) : join(cgroupFixturesDir, source)
   if (!nodeFs.existsSync(folder)) throw new Error(`no cgroup fixture at ${folder}`)
   const tree = join(folder, 'root')
-  return nodeFs.existsSync(tree) ? tree : folder
+  const listed = join(folder, 'symlinks.json')
+  const symlinks = nodeFs.existsSync(listed) ? (JSON.parse(nodeFs.readFileSync(listed, 'utf8')) as Record<string, string>) : {}
+  return { tree: nodeFs.existsSync(tree) ? tree : folder, symlinks }
 }
 
 type MemoryFs = ReturnType<typeof createFsFromVolume>
