@@ -42,7 +42,7 @@ function describeFetchError(error: unknown): string {
 }
 
 /** Runs a network step, marking its failures as `NetworkError`. */
-async function network<T>(step: () => Promise<T>): Promise<T> {
+export async function network<T>(step: () => Promise<T>): Promise<T> {
   try {
     return await step()
   } catch (error) {
