@@ -3,6 +3,7 @@
 #
 #   test/vm/run.sh quick   busybox initramfs, no systemd: test/vm/tests/quick/*.vm.ts, in seconds
 #   test/vm/run.sh full    Debian bookworm with systemd, Docker, Podman: test/vm/tests/full/*.vm.ts
+#   test/vm/run.sh full docker kubernetes    only tests/full/docker.vm.ts and kubernetes.vm.ts
 #
 # Builds the payload disk (radvisor compiled with `bun build --compile`, Bun, the bundled tests),
 # gets the kernel and guest image from test/vm/kernel.sh and rootfs.sh (cached), boots, and reads the JUnit
@@ -11,14 +12,16 @@
 # only when the guest ran its tests and none failed.
 #
 # RADVISOR_VM_ACCEL=auto|tcg|kvm (default auto: KVM where the CPU has it and a probe boot
-# proves it works, else TCG), RADVISOR_VM_TIMEOUT (seconds, default 180 quick, 900 full),
+# proves it works, else TCG), RADVISOR_VM_TIMEOUT (seconds, default 300 quick, 1500 full),
 # RADVISOR_VM_MEMORY (MiB, default 2560), RADVISOR_VM_CPUS (default 2).
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 mode=${1:-}
-[[ $mode == quick || $mode == full ]] || { echo "usage: $0 quick|full" >&2; exit 2; }
+[[ $mode == quick || $mode == full ]] || { echo "usage: $0 quick|full [test name...]" >&2; exit 2; }
+shift
+names=("$@")
 artifacts=$repo/.artifacts/vm
 mkdir -p "$artifacts"
 counts=$artifacts/$mode-counts
@@ -62,6 +65,13 @@ bun build --compile "$repo/packages/cli/src/bin.ts" --outfile "$payload/bin/radv
 cp "$(readlink -f "$(command -v bun)")" "$payload/bin/bun"
 shopt -s nullglob
 tests=("$here/tests/$mode/"*.vm.ts)
+if ((${#names[@]} > 0)); then
+  tests=()
+  for name in "${names[@]}"; do
+    [[ -f $here/tests/$mode/$name.vm.ts ]] || failed "no test file test/vm/tests/$mode/$name.vm.ts"
+    tests+=("$here/tests/$mode/$name.vm.ts")
+  done
+fi
 ((${#tests[@]} > 0)) || failed "no tests in test/vm/tests/$mode/"
 bun build --target=bun --sourcemap=inline --outdir "$payload/tests/$mode" "${tests[@]}" >"$work/build.log" 2>&1 ||
   { cat "$work/build.log" >&2; failed "bundling the guest tests failed"; }
@@ -90,7 +100,7 @@ log "payload ($size MiB) and initramfs built in $((SECONDS - started)) s"
 qemu_boot() {
   local boot_mode=$1 timeout=$2 accel=$3
   shift 3
-  local append="console=ttyS0 loglevel=4 panic=-1 radvisor.mode=$boot_mode"
+  local append="console=ttyS0 loglevel=4 panic=-1 radvisor.mode=$boot_mode radvisor.accel=$accel"
   append+=" systemd.unified_cgroup_hierarchy=1 apparmor=0 systemd.show_status=false rw"
   : >"$work/console.log"
   : >"$work/results.txt"
@@ -130,7 +140,7 @@ fi
 disks=(-drive "file=$work/payload.img,format=raw,if=virtio,readonly=on")
 # snapshot=on: the guest writes to a temporary overlay, the cached image stays as built.
 [[ $mode == full ]] && disks+=(-drive "file=$rootfs,format=raw,if=virtio,snapshot=on")
-timeout=${RADVISOR_VM_TIMEOUT:-$([[ $mode == quick ]] && echo 180 || echo 900)}
+timeout=${RADVISOR_VM_TIMEOUT:-$([[ $mode == quick ]] && echo 300 || echo 1500)}
 log "booting ($accel, timeout $timeout s); console: $artifacts/$mode-console.log"
 started=$SECONDS
 qemu_boot "$mode" "$timeout" "$accel" "${disks[@]}"

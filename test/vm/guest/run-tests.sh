@@ -5,11 +5,13 @@
 mode=$1
 payload=$(cd "$(dirname "$0")" && pwd)
 export PATH="$payload/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-export RADVISOR_BIN="$payload/bin/radvisor" RADVISOR_VM_MODE="$mode" HOME=/root NO_COLOR=1
+# How the host runs this guest (tcg: emulated, several times slower than the hardware).
+accel=$(sed -n 's/.*radvisor\.accel=\([a-z]*\).*/\1/p' /proc/cmdline)
+export RADVISOR_BIN="$payload/bin/radvisor" RADVISOR_VM_MODE="$mode" RADVISOR_VM_ACCEL="$accel" HOME=/root NO_COLOR=1
 mkdir -p /root /tmp
 cd /tmp || exit 1
 report=/tmp/radvisor-vm-junit.xml
-echo "radvisor-vm: $(uname -r), cgroup controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
+echo "radvisor-vm: $(uname -r) ($accel), cgroup controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
 # A guest test sets its own timeouts; this one only stops a test that hangs under emulation.
 bun test --timeout 180000 --reporter=junit --reporter-outfile="$report" "$payload/tests/$mode/"*.js
 status=$?
@@ -19,3 +21,5 @@ status=$?
   echo
   echo "RADVISOR-VM-END exit=$status"
 } >/dev/ttyS1
+# The guest powers off at once after this: give the UART time to send the last bytes.
+sleep 1

@@ -19,6 +19,13 @@ export const CGROUP_ROOT = '/sys/fs/cgroup'
 export const IN_GUEST = process.env.RADVISOR_VM_MODE !== undefined && process.env.RADVISOR_BIN !== undefined
 if (!IN_GUEST) throw new Error('guest tests run inside the VM only: use test/vm/run.sh quick|full')
 
+/**
+ * Whether the guest is emulated (qemu TCG), where everything runs several times slower than on
+ * the hardware: tests that race a workload's lifetime scale it by `EMULATION_SLOWDOWN`.
+ */
+export const EMULATED = process.env.RADVISOR_VM_ACCEL !== 'kvm'
+export const EMULATION_SLOWDOWN = EMULATED ? 10 : 1
+
 /** Runs a command; returns its trimmed stdout, throws with its stderr when it fails. */
 export async function run(...args: string[]): Promise<string> {
   const child = spawn(args, { stdout: 'pipe', stderr: 'pipe' })
