@@ -70,6 +70,11 @@ export function kernelValue(path: string, file: string, key?: string): string {
   return line.slice(key.length + 1)
 }
 
+/** Waits until cgroup `path` is frozen (`cgroup.events`): a pause has taken effect and its counters stand still. */
+export async function waitFrozen(path: string, timeoutMs = 30_000): Promise<void> {
+  await eventually(() => kernelValue(path, 'cgroup.events', 'frozen') === '1', timeoutMs, `cgroup ${path} frozen`)
+}
+
 /** The log file of target `id` in `directory`, once it has at least `rows` rows. */
 export async function waitForLog(directory: string, id: string, rows: number, timeoutMs: number): Promise<string> {
   const deadline = performance.now() + timeoutMs

@@ -22,6 +22,7 @@ import {
   readLog,
   stopRadvisor,
   waitForLog,
+  waitFrozen,
 } from '../_guest.ts'
 
 const MEMORY = 64 * 1024 * 1024
@@ -72,6 +73,7 @@ describe.each(drivers)('Docker with the $driver cgroup driver', ({ driver, cgrou
     expectPressureAndEvents(cgroup(id))
 
     await engine.api('POST', `/containers/${id}/pause`)
+    await waitFrozen(cgroup(id))
     const rows = readLog(await waitForLog(directory, id, 0, 0)).rows.length
     // The same frozen container, through the cgroup tree instead of the engine.
     const cgroupDirectory = fs.mkdtempSync(`/tmp/radvisor-vm-docker-cgroup-${driver}-`)

