@@ -44,7 +44,7 @@ for mode in quick full; do
   mode_started=$SECONDS
   rm -f "$repo/.artifacts/vm/$mode-counts"
   bash "$here/run.sh" "$mode" || status=1
-  read -r mode_passed mode_failed mode_skipped <"$repo/.artifacts/vm/$mode-counts" 2>/dev/null ||
+  read -r mode_passed mode_failed mode_skipped 2>/dev/null <"$repo/.artifacts/vm/$mode-counts" ||
     { mode_passed=0 mode_failed=1 mode_skipped=0; }
   echo "vm: $mode mode took $((SECONDS - mode_started)) s"
   passed=$((passed + mode_passed)) failed=$((failed + mode_failed)) skipped=$((skipped + mode_skipped))

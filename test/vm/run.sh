@@ -48,11 +48,10 @@ command -v qemu-system-x86_64 >/dev/null || failed "qemu-system-x86_64 is not in
 
 # --- kernel and guest image (cached) ---
 started=$SECONDS
-kernel_out=$(bash "$here/kernel.sh") || failed "test/vm/kernel.sh failed"
-eval "$kernel_out"
+kernel=$(bash "$here/kernel.sh" | sed -n 's/^kernel=//p') && [[ -n $kernel ]] || failed "test/vm/kernel.sh failed"
+rootfs=
 if [[ $mode == full ]]; then
-  rootfs_out=$(bash "$here/rootfs.sh") || failed "test/vm/rootfs.sh failed"
-  eval "$rootfs_out"
+  rootfs=$(bash "$here/rootfs.sh" | sed -n 's/^rootfs=//p') && [[ -n $rootfs ]] || failed "test/vm/rootfs.sh failed"
 fi
 log "kernel$([[ $mode == full ]] && echo " and guest image") ready in $((SECONDS - started)) s"
 
@@ -104,6 +103,7 @@ qemu_boot() {
   append+=" systemd.unified_cgroup_hierarchy=1 apparmor=0 systemd.show_status=false rw"
   : >"$work/console.log"
   : >"$work/results.txt"
+  # shellcheck disable=SC2054 # tcg,thread=multi is one qemu argument
   local accel_args=(-accel tcg,thread=multi -cpu max)
   [[ $accel == kvm ]] && accel_args=(-accel kvm -cpu host)
   qemu-system-x86_64 "${accel_args[@]}" -smp "${RADVISOR_VM_CPUS:-2}" -m "${RADVISOR_VM_MEMORY:-2560}" \
@@ -158,11 +158,11 @@ sed -n '/^RADVISOR-VM-BEGIN junit$/,/^RADVISOR-VM-END/{//!p}' "$results" >"$repo
 summary=$(grep -o '<testsuites [^>]*>' "$report" | head -1)
 [[ -n $summary ]] || failed "the guest's test run wrote no JUnit report (${end#RADVISOR-VM-END })"
 attribute() { sed -E "s/.* $1=\"([0-9]+)\".*/\1/" <<<"$summary"; }
-tests=$(attribute tests) failures=$(attribute failures) skipped=$(attribute skipped)
-passed=$((tests - failures - skipped))
+total=$(attribute tests) failures=$(attribute failures) skipped=$(attribute skipped)
+passed=$((total - failures - skipped))
 # An error outside any test (a file that fails to load) fails the run without a failing case.
 [[ $end != *exit=0 && $failures == 0 ]] && failures=1
 echo "$passed $failures $skipped" >"$counts"
-((tests > 0)) || failed "the guest ran no test"
+((total > 0)) || failed "the guest ran no test"
 echo "${passed} passed, ${failures} failed, ${skipped} skipped"
 [[ $end == *exit=0 ]] && ((failures == 0))
