@@ -1,6 +1,6 @@
 import type { Clock, Collector, CollectorFactory, FileSystem, Logger, Target } from '@radvisor/core'
 import { detectHierarchy, type Hierarchy } from './hierarchy.ts'
-import { type CgroupCandidate, type CgroupDriver, candidatePaths, containerCgroupNames, podCgroupPaths } from './paths.ts'
+import { type CgroupCandidate, type CgroupDriver, candidatePaths, containerCgroupNames, leafCandidate, podCgroupPaths } from './paths.ts'
 import { CgroupV1Collector } from './v1.ts'
 import { CgroupV2Collector } from './v2.ts'
 
@@ -39,7 +39,11 @@ export function createCollectorFactory(options: CollectorFactoryOptions): Collec
   /** The first candidate that exists; pod containers are found by listing their pod's folder. */
   const resolve = (target: Target): CgroupCandidate | null => {
     const locator = target.cgroup
-    if (locator.kind !== 'pod-container') return ordered(candidatePaths(locator)).find((c) => exists(c.path)) ?? null
+    if (locator.kind !== 'pod-container') {
+      const found = ordered(candidatePaths(locator)).find((c) => exists(c.path))
+      const leaf = found && leafCandidate(found.path)
+      return leaf && exists(leaf) ? { ...found, path: leaf } : (found ?? null)
+    }
     const names = containerCgroupNames(locator.containerId, locator.runtime)
     for (const pod of ordered(podCgroupPaths(locator.uid, locator.qos))) {
       for (const base of bases) {
