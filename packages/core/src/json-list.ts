@@ -1,4 +1,5 @@
 import type { Clock, Timer } from './clock.ts'
+import { TimeSlices } from './slices.ts'
 
 const QUOTE = 0x22
 const BACKSLASH = 0x5c
@@ -36,7 +37,7 @@ export interface JsonListOptions {
   readonly itemsKey?: string
   readonly clock: Clock
   readonly timer: Timer
-  /** Parsing yields to the event loop after this long (default 4 ms), so that ticks run on time. */
+  /** Parsing yields to the event loop after this long (default `SLICE_MS`), so that ticks run on time. */
   readonly sliceMs?: number
 }
 
@@ -52,11 +53,10 @@ const isSpace = (byte: number): boolean => byte === 0x20 || byte === 0x0a || byt
  */
 export async function readJsonList(body: ReadableStream<Uint8Array>, options: JsonListOptions): Promise<JsonList> {
   const scanner = new ListScanner(options.itemsKey)
-  const { clock, timer, sliceMs = 4 } = options
+  const slices = new TimeSlices(options.clock, options.timer, options.sliceMs)
   const reader = body.getReader()
   const start = new Uint8Array(START_BYTES)
   let startLength = 0
-  let sliceStart = clock.monotonic()
   try {
     for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
       const bytes = chunk.value
@@ -67,11 +67,8 @@ export async function readJsonList(body: ReadableStream<Uint8Array>, options: Js
       }
       let at = 0
       while (at < bytes.length) {
-        at = scanner.feed(bytes, at, () => clock.monotonic() - sliceStart >= sliceMs)
-        if (at < bytes.length) {
-          await new Promise<void>((resolve) => timer.setTimeout(resolve, 0))
-          sliceStart = clock.monotonic()
-        }
+        at = scanner.feed(bytes, at, () => slices.due)
+        if (at < bytes.length) await slices.yieldIfDue()
       }
     }
     return scanner.finish()

@@ -7,6 +7,7 @@ import type { Collector, CollectorFactory, Provider, Sink, TargetWriter } from '
 import { TargetPool } from './pool.ts'
 import { Row } from './row.ts'
 import { Scheduler, type TickStats } from './scheduler.ts'
+import { TimeSlices } from './slices.ts'
 import { targetIdProblem } from './target-id.ts'
 import type { Target } from './types.ts'
 
@@ -59,8 +60,6 @@ export interface StopOptions {
   readonly finalSample?: boolean
 }
 
-/** Poll processing yields to the event loop after this long, so that ticks run on time. */
-const SLICE_MS = 4
 /** A target listed without a cgroup for less than this (or a poll interval) is not warned about. */
 const MIN_MISSING_MS = 1_000
 /** The cgroup of a target listed without one is looked for again after as long as it has been missing, up to this. */
@@ -252,7 +251,7 @@ export class Runner {
    */
   private async startAll(added: Target[]): Promise<void> {
     const missing: Target[] = []
-    let sliceStart = this.clock.monotonic()
+    const slices = new TimeSlices(this.clock, this.timer)
     for (const target of added) {
       if (this.stopped) return
       const waiting = this.missing.get(target.id)
@@ -262,10 +261,7 @@ export class Runner {
         continue
       }
       await this.startTarget(target, missing)
-      if (this.clock.monotonic() - sliceStart >= SLICE_MS) {
-        await new Promise<void>((resolve) => this.timer.setTimeout(resolve, 0))
-        sliceStart = this.clock.monotonic()
-      }
+      await slices.yieldIfDue()
     }
     this.reportMissing(missing)
   }

@@ -6,6 +6,7 @@ import {
   type Provider,
   RadvisorError,
   systemTimer,
+  TimeSlices,
   type Target,
   type Timer,
   unixNanos,
@@ -14,9 +15,6 @@ import type { DockerAddress } from './_address.ts'
 import { DockerClient } from './_client.ts'
 import { EventFollower } from './_events.ts'
 import { containerTarget } from './_targets.ts'
-
-/** Mapping a long list yields to the event loop after this long. */
-const SLICE_MS = 4
 
 export interface DockerProviderOptions {
   /** The engine's address (see `resolveDockerHost`). */
@@ -72,7 +70,8 @@ class DockerProvider implements Provider {
     const { logger, clock } = this.options
     const polledAt = unixNanos(clock.now())
     const targets: Target[] = []
-    let sliceStart = clock.monotonic()
+    // A long list is mapped over turns of the event loop, so that ticks keep their slots.
+    const slices = new TimeSlices(clock, this.timer)
     for (const summary of list) {
       try {
         targets.push(containerTarget(summary, polledAt))
@@ -80,11 +79,7 @@ class DockerProvider implements Provider {
         const message = describeError(error)
         logger.once(`docker:summary:${message}`, () => logger.warn(message))
       }
-      // A long list is mapped over turns of the event loop, so that ticks keep their slots.
-      if (clock.monotonic() - sliceStart >= SLICE_MS) {
-        await new Promise<void>((resolve) => this.timer.setTimeout(resolve, 0))
-        sliceStart = clock.monotonic()
-      }
+      await slices.yieldIfDue()
     }
     return targets
   }

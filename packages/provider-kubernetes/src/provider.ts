@@ -10,6 +10,7 @@ import {
   RadvisorError,
   readJsonList,
   systemTimer,
+  TimeSlices,
   type Target,
   type Timer,
   unixNanos,
@@ -22,9 +23,6 @@ import { KubeTransport, network } from './_transport.ts'
 import { PodWatch } from './_watch.ts'
 
 export type { Granularity } from './_targets.ts'
-
-/** Mapping a long pod list yields to the event loop after this long. */
-const SLICE_MS = 4
 
 /** The provider's options, as the CLI resolved them. */
 export interface KubernetesOptions {
@@ -92,15 +90,12 @@ export class KubernetesProvider implements Provider {
     // Warnings name the provider: the runner's own lines about targets look alike.
     const skip = (key: string, message: string) => logger.once(`kubernetes:${key}`, () => logger.warn(`kubernetes: ${message}`))
     const targets: Target[] = []
-    let sliceStart = clock.monotonic()
+    // Thousands of pods are mapped over turns of the event loop, so that ticks keep their slots.
+    const slices = new TimeSlices(clock, timer)
     for (const pod of pods) {
       if (!pod?.metadata) skip('no-metadata', `the pod list for node ${this.node} has an entry without metadata; skipped`)
       else targets.push(...podTargets(pod, this.options.granularity, polledAt, skip))
-      // Thousands of pods are mapped over turns of the event loop, so that ticks keep their slots.
-      if (clock.monotonic() - sliceStart >= SLICE_MS) {
-        await new Promise<void>((resolve) => timer.setTimeout(resolve, 0))
-        sliceStart = clock.monotonic()
-      }
+      await slices.yieldIfDue()
     }
     return targets
   }
