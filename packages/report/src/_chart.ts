@@ -1,9 +1,26 @@
 import { type ChartLevel, type ChartPoints, MinMaxDecimator } from './_decimate.ts'
+import type { OomKill } from './_events.ts'
 import { type Millibottleneck, RESOURCES, type Resource, type ShadedRun, ShadedRuns } from './_runs.ts'
 import { SaturationWindows } from './_windows.ts'
 
-/** The per-interval values the charts draw, in the order of `ChartPoints.values`. */
-export const CHART_SERIES = ['cpuCores', 'cpuPercent', 'memoryBytes', 'ioReadBytesPerSec', 'ioWriteBytesPerSec', 'throttledFraction'] as const
+/** The per-interval values the charts draw (each one of the rates), in the order of `ChartPoints.values`. */
+export const CHART_SERIES = [
+  'cpuCores',
+  'cpuPercent',
+  'memoryBytes',
+  'workingSetBytes',
+  'ioReadBytesPerSec',
+  'ioWriteBytesPerSec',
+  'throttledFraction',
+  'cpuPressureSome',
+  'cpuPressureFull',
+  'memoryPressureSome',
+  'memoryPressureFull',
+  'ioPressureSome',
+  'ioPressureFull',
+  'networkRxBytesPerSec',
+  'networkTxBytesPerSec',
+] as const
 export type ChartSeries = (typeof CHART_SERIES)[number]
 
 /** What the HTML page draws for one target: bounded, whatever the log's length. */
@@ -16,6 +33,8 @@ export interface ChartData {
   readonly millibottlenecks: readonly ShadedRun[]
   /** Millibottlenecks of one resource closer than this many ms share one shading (0: none do). */
   readonly mergedWithin: number
+  /** The OOM kills to mark (the listed ones, see `MAX_OOM_EVENTS`). */
+  readonly oomKills: readonly OomKill[]
 }
 
 /** Sizes that bound a target's chart data (the page holds about 2 points per bucket and every window point). */
@@ -66,7 +85,7 @@ export class ChartRecorder {
     this.shaded[run.resource].add(run)
   }
 
-  finish(): ChartData {
+  finish(oomKills: readonly OomKill[]): ChartData {
     const millibottlenecks = RESOURCES.flatMap((resource) => this.shaded[resource].values()).sort(
       (a, b) => a.start - b.start || RESOURCES.indexOf(a.resource) - RESOURCES.indexOf(b.resource),
     )
@@ -78,6 +97,7 @@ export class ChartRecorder {
       windows: exact ? [] : this.windows.finish(),
       millibottlenecks,
       mergedWithin: Math.max(...RESOURCES.map((resource) => this.shaded[resource].mergedWithin)),
+      oomKills,
     }
   }
 

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test'
 import { emptySample, type Sample } from '../src/_columns.ts'
 import type { LogInfo } from '../src/_header.ts'
 import { CHART_SERIES } from '../src/_chart.ts'
-import { TargetAnalyzer } from '../src/analyze.ts'
+import { defaultAnalysisOptions, TargetAnalyzer } from '../src/analyze.ts'
 import type { Problem } from '../src/parse.ts'
 import { analyzeLog } from '../src/report.ts'
 import { fixtureLines } from './_fixtures.ts'
@@ -18,6 +18,7 @@ const info: LogInfo = {
   driver: null,
   hostCpus: 1,
   cpuQuota: null,
+  network: null,
   initializedAt: null,
   columns: [],
 }
@@ -34,7 +35,7 @@ describe('fixtures/report/v1-cpu-saturation.log (2 host CPUs, 100 MiB limit)', a
   test('reads every row', () => {
     expect(problems).toEqual([])
     expect(summary).toMatchObject({ name: 'web-1', id: '3f2a1b4c5d6e', samples: 19, intervals: 18, duration: 970 })
-    expect(summary?.cpuLimit).toEqual({ cores: 2, from: 'host' })
+    expect(summary?.cpuLimit).toEqual({ cores: 2, from: 'host', periodMs: null })
     expect(summary?.memoryLimit).toBe(100 * 1024 * 1024)
   })
 
@@ -94,7 +95,7 @@ describe('fixtures/report/v2-quota.log (0.5-core quota in cpu.max, 64 MiB memory
   const summary = analysis?.summary
 
   test('measures CPU against the quota, not the host', () => {
-    expect(summary?.cpuLimit).toEqual({ cores: 0.5, from: 'quota' })
+    expect(summary?.cpuLimit).toEqual({ cores: 0.5, from: 'quota', periodMs: 100 })
     expect(summary?.rates.cpuPercent?.max).toBeCloseTo(100, 3)
     expect(summary?.rates.cpuPercent?.p50).toBeCloseTo(20, 3)
   })
@@ -113,8 +114,8 @@ describe('fixtures/report/v2-quota.log (0.5-core quota in cpu.max, 64 MiB memory
 
 describe('TargetAnalyzer', () => {
   test('respects the CPU threshold option', () => {
-    const strict = new TargetAnalyzer(info, { cpuThreshold: 50, memoryThreshold: 95 })
-    const lenient = new TargetAnalyzer(info, { cpuThreshold: 90, memoryThreshold: 95 })
+    const strict = new TargetAnalyzer(info, { ...defaultAnalysisOptions, cpuThreshold: 50 })
+    const lenient = new TargetAnalyzer(info, { ...defaultAnalysisOptions, cpuThreshold: 90 })
     for (const analyzer of [strict, lenient]) {
       analyzer.push(sample(0, 0))
       analyzer.push(sample(50, 30_000_000)) // 0.6 cores of 1
@@ -154,7 +155,7 @@ describe('TargetAnalyzer', () => {
     analyzer.push(sample(100, 30_000_000)) // 5 ms: 0.1 cores
     const { summary, chart } = analyzer.finish()
     const millibottlenecks = chart?.millibottlenecks ?? []
-    expect(summary.cpuLimit).toEqual({ cores: 0.5, from: 'quota' })
+    expect(summary.cpuLimit).toEqual({ cores: 0.5, from: 'quota', periodMs: null })
     expect(summary.rates.cpuPercent?.max).toBeCloseTo(100, 9)
     expect(millibottlenecks.map((m) => [m.resource, m.start, m.duration])).toEqual([['cpu', 0, 50]])
   })

@@ -20,6 +20,7 @@ const info: LogInfo = {
   driver: null,
   hostCpus: 1,
   cpuQuota: null,
+  network: null,
   initializedAt: null,
   columns: [],
 }
