@@ -63,11 +63,18 @@ export const CLIENT_SCRIPT = String.raw`
           ctx.save()
           ctx.fillStyle = OOM
           ctx.font = (10 * devicePixelRatio) + 'px sans-serif'
+          ctx.textAlign = 'left'
+          ctx.textBaseline = 'alphabetic'
           for (var i = 0; i < kills.length; i++) {
             var x = Math.round(u.valToPos(kills[i][0], 'x', true))
             if (x < box.left || x > box.left + box.width) continue
+            var label = 'OOM kill' + (kills[i][1] > 1 ? ' x' + kills[i][1] : '')
+            var left = x + 3 * devicePixelRatio, baseline = box.top + (MARK_HEIGHT + 12) * devicePixelRatio
             ctx.fillRect(x - devicePixelRatio, box.top, 2 * devicePixelRatio, box.height)
-            ctx.fillText('OOM' + (kills[i][1] > 1 ? ' x' + kills[i][1] : ''), x + 3 * devicePixelRatio, box.top + (MARK_HEIGHT + 10) * devicePixelRatio)
+            ctx.fillStyle = 'rgba(255, 255, 255, 0.85)'
+            ctx.fillRect(left - devicePixelRatio, baseline - 10 * devicePixelRatio, ctx.measureText(label).width + 2 * devicePixelRatio, 12 * devicePixelRatio)
+            ctx.fillStyle = OOM
+            ctx.fillText(label, left, baseline)
           }
           ctx.restore()
         }],
@@ -223,7 +230,9 @@ export const CLIENT_SCRIPT = String.raw`
     return { kind: kind, title: title, lines: all, data: dataOf(target, drawn, limit), format: options.format, range: options.range, runs: runsOf(target, options.resources), oom: options.oom }
   }
 
+  // Pressure can read a little above 100% (the kernel's clock and the read time differ); rates start at 0.
   function percentRange(u, min, max) { return [0, Math.max(100, max)] }
+  function fromZero(u, min, max) { return [0, max > 0 ? max * 1.1 : 1] }
 
   data.forEach(function (target, index) {
     if (target.levels.length === 0) return
@@ -241,7 +250,7 @@ export const CLIENT_SCRIPT = String.raw`
       chartSpec(target, 'throttling', 'Throttling, % of CFS periods',
         [{ name: 'throttledPercent', label: 'throttled', color: '#dc2626' }],
         { format: pct, range: [0, 100], resources: ['throttling'] }),
-      chartSpec(target, 'pressure', 'Pressure, % of the interval stalled (solid: some task, dashed: all)',
+      chartSpec(target, 'pressure', 'Pressure, % of time stalled (dashed: full)',
         [
           { name: 'cpuSomePercent', label: 'CPU some', color: '#2563eb' },
           { name: 'cpuFullPercent', label: 'CPU full', color: '#2563eb', dash: [4, 3] },
@@ -253,7 +262,7 @@ export const CLIENT_SCRIPT = String.raw`
         { format: pct, range: percentRange, resources: ['cpu-pressure', 'memory-pressure', 'io-pressure'] }),
       chartSpec(target, 'network', 'Network, bytes/s',
         [{ name: 'networkRxBytesPerSec', label: 'received', color: '#0891b2' }, { name: 'networkTxBytesPerSec', label: 'sent', color: '#ca8a04' }],
-        { format: bytes, resources: [] }),
+        { format: bytes, range: fromZero, resources: [] }),
     ]
     // Lay out every holder before sizing any chart, so each takes its grid cell's width.
     var holders = specs.map(function (spec) {
