@@ -3,7 +3,7 @@ import type { OomKill } from './_events.ts'
 import { type Millibottleneck, RESOURCES, type Resource, type ShadedRun, ShadedRuns } from './_runs.ts'
 import { SaturationWindows } from './_windows.ts'
 
-/** The per-interval values the charts draw (each one of the rates), in the order of `ChartPoints.values`. */
+/** The per-interval values the charts can draw (each one of the rates), in order. */
 export const CHART_SERIES = [
   'cpuCores',
   'cpuPercent',
@@ -25,6 +25,8 @@ export type ChartSeries = (typeof CHART_SERIES)[number]
 
 /** What the HTML page draws for one target: bounded, whatever the log's length. */
 export interface ChartData {
+  /** The series recorded (those the log's columns can give), in the order of `ChartPoints.values`. */
+  readonly series: readonly ChartSeries[]
   /** The series min/max-decimated, coarsest (the overview) first, each over the whole run. */
   readonly levels: readonly ChartLevel[]
   /** Full-resolution stretches around saturated intervals, in time order, never overlapping. */
@@ -68,13 +70,16 @@ export class ChartRecorder {
   private readonly shaded: Record<Resource, ShadedRuns>
   private intervals = 0
 
-  constructor(private readonly limits: ChartLimits = defaultChartLimits) {
-    this.decimator = new MinMaxDecimator(CHART_SERIES.length, limits.buckets)
-    this.windows = new SaturationWindows(CHART_SERIES.length, limits.windowContext, limits.windowPoints, limits.windowBudget)
+  constructor(
+    private readonly series: readonly ChartSeries[] = CHART_SERIES,
+    private readonly limits: ChartLimits = defaultChartLimits,
+  ) {
+    this.decimator = new MinMaxDecimator(series.length, limits.buckets)
+    this.windows = new SaturationWindows(series.length, limits.windowContext, limits.windowPoints, limits.windowBudget)
     this.shaded = Object.fromEntries(RESOURCES.map((resource) => [resource, new ShadedRuns(limits.shadedRuns)])) as Record<Resource, ShadedRuns>
   }
 
-  /** One interval: its end time, the values in `CHART_SERIES` order, and whether any resource was saturated. */
+  /** One interval: its end time, the values in `series` order, and whether any resource was saturated. */
   push(time: number, values: ArrayLike<number>, saturated: boolean): void {
     this.intervals++
     this.decimator.push(time, values)
@@ -93,6 +98,7 @@ export class ChartRecorder {
     // A finest level with a point per interval holds the windows' samples already.
     const exact = levels[levels.length - 1]?.time.length === this.intervals
     return {
+      series: this.series,
       levels,
       windows: exact ? [] : this.windows.finish(),
       millibottlenecks,

@@ -1,4 +1,4 @@
-import { CHART_SERIES, type ChartData, ChartRecorder } from './_chart.ts'
+import { CHART_SERIES, type ChartData, ChartRecorder, type ChartSeries } from './_chart.ts'
 import { type Sample, SIGNAL_COLUMNS } from './_columns.ts'
 import { Distribution, type Quantiles } from './_distribution.ts'
 import { OomEvents, type OomSummary } from './_events.ts'
@@ -185,7 +185,17 @@ const SIGNAL_BITS = {
   network: 1 << NETWORK_BIT,
 } as const satisfies Record<keyof typeof SIGNAL_COLUMNS, number>
 const RATE = Object.fromEntries(RATE_NAMES.map((name, index) => [name, index])) as Record<RateName, number>
-const CHART_RATES = CHART_SERIES.map((name) => RATE[name])
+/** Chart series a log can give only with a group of signals' columns (kept out of the chart data otherwise). */
+const SIGNAL_SERIES: Readonly<Partial<Record<ChartSeries, keyof typeof SIGNAL_COLUMNS>>> = {
+  cpuPressureSome: 'pressure',
+  cpuPressureFull: 'pressure',
+  memoryPressureSome: 'pressure',
+  memoryPressureFull: 'pressure',
+  ioPressureSome: 'pressure',
+  ioPressureFull: 'pressure',
+  networkRxBytesPerSec: 'network',
+  networkTxBytesPerSec: 'network',
+}
 const PRESSURE_RUNS = [
   ['cpu-pressure', 'cpuPressureSome'],
   ['memory-pressure', 'memoryPressureSome'],
@@ -221,7 +231,9 @@ export class TargetAnalyzer {
   private readonly runs = new RunStats()
   private readonly oom = new OomEvents()
   private readonly chart: ChartRecorder | null
-  private readonly chartValues = new Float64Array(CHART_SERIES.length)
+  /** The rate (index) of each chart series recorded, and their values in an interval. */
+  private readonly chartRates: readonly number[]
+  private readonly chartValues: Float64Array
   private readonly gapMasks = new Map<number, number>()
   private presentMask = 0
   private samples = 0
@@ -239,7 +251,13 @@ export class TargetAnalyzer {
     private readonly onProblem: (line: number, message: string) => void = () => {},
     charts = true,
   ) {
-    this.chart = charts ? new ChartRecorder() : null
+    const series = CHART_SERIES.filter((name) => {
+      const group = SIGNAL_SERIES[name]
+      return group === undefined || (this.logs(group) && !(group === 'network' && info.network === 'host'))
+    })
+    this.chart = charts ? new ChartRecorder(series) : null
+    this.chartRates = series.map((name) => RATE[name])
+    this.chartValues = new Float64Array(series.length)
   }
 
   push(sample: Sample): void {
@@ -348,7 +366,7 @@ export class TargetAnalyzer {
     const chart = this.chart
     if (chart !== null) {
       const values = this.chartValues
-      for (let s = 0; s < CHART_RATES.length; s++) values[s] = r[CHART_RATES[s] as number] as number
+      for (let s = 0; s < values.length; s++) values[s] = r[this.chartRates[s] as number] as number
       chart.push(end, values, saturated)
     }
     return gapMask
@@ -453,8 +471,13 @@ export class TargetAnalyzer {
     }
   }
 
+  /** Whether the log has any column of the group. */
+  private logs(group: keyof typeof SIGNAL_COLUMNS): boolean {
+    return SIGNAL_COLUMNS[group].some((column) => this.info.columns.includes(column))
+  }
+
   private availability(group: keyof typeof SIGNAL_COLUMNS): Availability {
-    if (!SIGNAL_COLUMNS[group].some((column) => this.info.columns.includes(column))) return 'not-logged'
+    if (!this.logs(group)) return 'not-logged'
     if (group === 'network' && this.info.network === 'host') return 'host-network'
     // Values for a whole interval: one lone value would give no change to report.
     let measured = group === 'memoryEvents' && this.oom.underOomLogged

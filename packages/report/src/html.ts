@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { CHART_SERIES, type ChartSeries } from './_chart.ts'
+import type { ChartSeries } from './_chart.ts'
 import type { ChartPoints } from './_decimate.ts'
 import { CLIENT_SCRIPT } from './_html-client.ts'
 import { formatPeak, noDataReason, offsetOf, originOf, overQuotaNote, percentileNote, RATE_ROWS } from './_present.ts'
@@ -166,7 +166,7 @@ function writeTargetData(report: Report, target: TargetAnalysis, write: (chunk: 
   const { summary, chart } = target
   const origin = originOf(report, summary)
   const seconds = (time: number): number => round((time - origin) / 1000, 6)
-  const series = CHART_SERIES.flatMap((name, index) => (summary.rates[name] === null ? [] : [index]))
+  const series = (chart?.series ?? []).flatMap((name, index) => (summary.rates[name] === null ? [] : [[name, index] as const]))
   write(
     `{name:${script(summary.name)},cpuLimit:${summary.cpuLimit ? summary.cpuLimit.cores : null},cpuLimitFrom:${script(summary.cpuLimit?.from ?? null)},memoryLimit:${summary.memoryLimit},hasIoWait:${summary.rates.ioWait !== null}`,
   )
@@ -188,13 +188,13 @@ function writeTargetData(report: Report, target: TargetAnalysis, write: (chunk: 
   write(']}')
 }
 
-/** The points' times and the series at `series` (indexes into CHART_SERIES). */
-function writePoints(points: ChartPoints, series: readonly number[], seconds: (time: number) => number, write: (chunk: string) => void): void {
+/** The points' times and the given series (each with its index in the points' values). */
+function writePoints(points: ChartPoints, series: readonly (readonly [ChartSeries, number])[], seconds: (time: number) => number, write: (chunk: string) => void): void {
   write('x:')
   writeNumbers(points.time, write, seconds)
   write(',series:{')
-  series.forEach((index, position) => {
-    const [pageName, shape] = PAGE_SERIES[CHART_SERIES[index] as ChartSeries]
+  series.forEach(([name, index], position) => {
+    const [pageName, shape] = PAGE_SERIES[name]
     write(`${position === 0 ? '' : ','}${pageName}:`)
     writeNumbers(points.values[index] as Float32Array, write, shape)
   })

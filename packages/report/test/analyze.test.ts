@@ -1,7 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { emptySample, type Sample } from '../src/_columns.ts'
 import type { LogInfo } from '../src/_header.ts'
-import { CHART_SERIES } from '../src/_chart.ts'
 import { defaultAnalysisOptions, RATE_NAMES, TargetAnalyzer, type TargetSummary } from '../src/analyze.ts'
 import type { Problem } from '../src/parse.ts'
 import { analyzeLog } from '../src/report.ts'
@@ -48,7 +47,7 @@ describe('fixtures/report/v1-cpu-saturation.log (2 host CPUs, 100 MiB limit)', a
 
   test('turns the counter reset and the empty cell into gaps, not spikes', () => {
     expect(summary?.gaps).toBe(3)
-    const cores = analysis?.chart?.levels.at(-1)?.values[CHART_SERIES.indexOf('cpuCores')] // the finest level: every sample, at this length
+    const cores = analysis?.chart?.levels.at(-1)?.values[analysis?.chart?.series.indexOf('cpuCores') ?? -1] // the finest level: every sample, at this length
     expect(Number.isNaN(cores?.[10])).toBe(true) // the reset interval
     expect(Number.isNaN(cores?.[12])).toBe(true) // into the empty cell
     expect(Number.isNaN(cores?.[13])).toBe(true) // out of it
@@ -248,7 +247,7 @@ describe('fixtures/report/v2-signals.log (pressure, memory.events and network af
     expect(summary?.totals.peakWorkingSetBytes).toBe(61 * MiB) // 63 MiB with 2 MiB inactive, before the kill
     expect(summary?.rates.workingSetBytes?.p50).toBe(50 * MiB) // 60 MiB with 10 MiB inactive
     const finest = analysis?.chart?.levels.at(-1)
-    const workingSet = finest?.values[CHART_SERIES.indexOf('workingSetBytes')]
+    const workingSet = finest?.values[analysis?.chart?.series.indexOf('workingSetBytes') ?? -1]
     expect(workingSet?.[11]).toBe(61 * MiB)
     expect(workingSet?.[12]).toBe(28 * MiB) // 30 MiB after the kill, 2 MiB inactive
     expect(workingSet?.[19]).toBe(0) // 31 MiB inactive of 30 MiB in use
