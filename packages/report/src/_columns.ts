@@ -187,9 +187,13 @@ export function sampleReader(info: LogInfo): SampleReader {
     .filter(([, column]) => at(column) !== -1)
     .map(([field, column]) => [field, count(column)] as const)
   const base = v2 ? v2Reader(time, at, count) : v1Reader(time, at, count)
+  if (signals.length === 0) return base
   return (cells, sample) => {
     base(cells, sample)
-    for (const [field, read] of signals) sample[field] = read(cells)
+    for (let i = 0; i < signals.length; i++) {
+      const [field, read] = signals[i] as (typeof signals)[number]
+      sample[field] = read(cells)
+    }
   }
 }
 

@@ -178,6 +178,10 @@ type Counter = (typeof COUNTERS)[number][0]
 const FIELDS: readonly Counter[] = COUNTERS.map(([counter]) => counter)
 const MASKS: readonly number[] = COUNTERS.map(([, bit]) => 1 << bit)
 const AT = Object.fromEntries(FIELDS.map((counter, index) => [counter, index])) as Record<Counter, number>
+/** The group of signals each counter belongs to (undefined: radvisor 1.4's columns). */
+const SIGNAL_GROUPS: readonly (keyof typeof SIGNAL_COLUMNS | undefined)[] = COUNTERS.map(([, bit]) =>
+  bit >= 8 && bit <= 13 ? 'pressure' : bit === OOM_KILL_BIT || bit === MEMORY_EVENTS_BIT ? 'memoryEvents' : bit === NETWORK_BIT ? 'network' : undefined,
+)
 /** The gap-mask bits of the counters of each group of signals. */
 const SIGNAL_BITS = {
   pressure: 0b11_1111 << 8,
@@ -218,10 +222,14 @@ interface OpenRun {
  * bounded chart data.
  */
 export class TargetAnalyzer {
+  /** The counters the log's columns can give (indexes into COUNTERS); the others stay NaN. */
+  private readonly active: readonly number[]
+  /** Whether the log has pressure columns, so pressure millibottlenecks can occur. */
+  private readonly pressureLogged: boolean
   private readonly previous = new Float64Array(COUNTERS.length).fill(Number.NaN)
   private previousTime = Number.NaN
   /** Per counter: its change in the current interval, its sum over the run, and whether it ever had one. */
-  private readonly change = new Float64Array(COUNTERS.length)
+  private readonly change = new Float64Array(COUNTERS.length).fill(Number.NaN)
   private readonly sums = new Float64Array(COUNTERS.length)
   private readonly counted = new Uint8Array(COUNTERS.length)
   private readonly deltas = new Distribution()
@@ -251,10 +259,11 @@ export class TargetAnalyzer {
     private readonly onProblem: (line: number, message: string) => void = () => {},
     charts = true,
   ) {
-    const series = CHART_SERIES.filter((name) => {
-      const group = SIGNAL_SERIES[name]
-      return group === undefined || (this.logs(group) && !(group === 'network' && info.network === 'host'))
-    })
+    const logged = (group: keyof typeof SIGNAL_COLUMNS | undefined): boolean =>
+      group === undefined || (this.logs(group) && !(group === 'network' && info.network === 'host'))
+    this.active = FIELDS.flatMap((_, index) => (logged(SIGNAL_GROUPS[index]) ? [index] : []))
+    this.pressureLogged = logged('pressure')
+    const series = CHART_SERIES.filter((name) => logged(SIGNAL_SERIES[name]))
     this.chart = charts ? new ChartRecorder(series) : null
     this.chartRates = series.map((name) => RATE[name])
     this.chartValues = new Float64Array(series.length)
@@ -271,13 +280,20 @@ export class TargetAnalyzer {
     if (Number.isFinite(sample.cpuQuota)) this.quotaSeen = sample.cpuQuota
     if (Number.isFinite(sample.cpuPeriod)) this.periodSeen = sample.cpuPeriod
     if (!Number.isNaN(sample.memoryLimit)) this.memoryLimit = sample.memoryLimit
-    for (let i = 0; i < FIELDS.length; i++) if (Number.isFinite(sample[FIELDS[i] as Counter])) this.presentMask |= MASKS[i] as number
+    const active = this.active
+    for (let a = 0; a < active.length; a++) {
+      const i = active[a] as number
+      if (Number.isFinite(sample[FIELDS[i] as Counter])) this.presentMask |= MASKS[i] as number
+    }
     if (this.samples === 1) this.first = sample.time
     else {
       const gapMask = this.interval(sample)
       if (gapMask !== 0) this.gapMasks.set(gapMask, (this.gapMasks.get(gapMask) ?? 0) + 1)
     }
-    for (let i = 0; i < FIELDS.length; i++) this.previous[i] = sample[FIELDS[i] as Counter]
+    for (let a = 0; a < active.length; a++) {
+      const i = active[a] as number
+      this.previous[i] = sample[FIELDS[i] as Counter]
+    }
     this.previousTime = sample.time
   }
 
@@ -299,8 +315,10 @@ export class TargetAnalyzer {
   private interval(sample: Sample): number {
     const elapsedMs = sample.time - this.previousTime
     const change = this.change
+    const active = this.active
     let gapMask = 0
-    for (let i = 0; i < FIELDS.length; i++) {
+    for (let a = 0; a < active.length; a++) {
+      const i = active[a] as number
       const now = sample[FIELDS[i] as Counter]
       const before = this.previous[i] as number
       if (now >= before) {
@@ -359,9 +377,11 @@ export class TargetAnalyzer {
     saturated = this.track('throttling', throttledFraction > 0, throttledFraction, start, end) || saturated
     saturated = this.track('memory', memoryPercent >= options.memoryThreshold, memoryPercent, start, end) || saturated
     saturated = this.track('io-wait', waiting >= 1, waiting, start, end) || saturated
-    for (const [resource, rate] of PRESSURE_RUNS) {
-      const share = r[RATE[rate]] as number
-      saturated = this.track(resource, share * 100 > options.pressureThreshold, share, start, end) || saturated
+    if (this.pressureLogged) {
+      for (const [resource, rate] of PRESSURE_RUNS) {
+        const share = r[RATE[rate]] as number
+        saturated = this.track(resource, share * 100 > options.pressureThreshold, share, start, end) || saturated
+      }
     }
     const chart = this.chart
     if (chart !== null) {
