@@ -177,30 +177,18 @@ describe.skipIf(skipReason !== null)('radvisor exec on this machine (cgroup v1)'
   })
 
   test('a 300 ms CPU burn shows as one CPU millibottleneck of about that length', async () => {
-    // One busy thread at a quota of one core: 100% of the limit while it runs. The kernel
-    // adds up a running task's CPU time at its scheduler ticks (every 4 ms at HZ=250), so
-    // over a 50 ms interval a core busy throughout reads 92-108%, and a reading under the
-    // default 95% splits the run in two. Every attempt must find the burn, and one must find it whole.
-    const seen: number[][] = []
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const result = await radvisorExec([...base, '--cpus', '1', '--', 'timeout', '0.3', 'sh', '-c', 'while :; do :; done'])
-      expect(result.code).toBe(124)
-      expectNoCgroupLeft()
-      const summary = await summaryOf(result)
-      const cpu = summary.millibottlenecks.byResource.cpu
-      // Every attempt: saturation seen, and never beyond the burn.
-      expect(cpu.count).toBeGreaterThanOrEqual(1)
-      expect(cpu.totalDuration).toBeLessThanOrEqual(420)
-      expect(summary.totals.cpuSeconds).toBeGreaterThan(0.2)
-      if (cpu.count === 1) {
-        // Sampled every 50 ms, the burn's first and last intervals are only partly saturated.
-        expect(cpu.totalDuration).toBeGreaterThanOrEqual(190)
-        expect(result.stderr).toMatch(/millibottlenecks: \d+, .*\(cpu 1 \//)
-        return
-      }
-      seen.push(summary.millibottlenecks.longest.filter((run) => run.resource === 'cpu').map((run) => Math.round(run.duration)))
-    }
-    throw new Error(`the burn was split in every attempt (CPU millibottlenecks in ms: ${JSON.stringify(seen)})`)
+    // One busy thread at a quota of one core: 100% of the limit while it runs. The kernel books
+    // a running task's CPU time at its scheduler ticks, so its 50 ms readings jitter around
+    // 100%; the report's CPU hysteresis keeps them one millibottleneck.
+    const result = await radvisorExec([...base, '--cpus', '1', '--', 'timeout', '0.3', 'sh', '-c', 'while :; do :; done'])
+    expect(result.code).toBe(124)
+    expectNoCgroupLeft()
+    const summary = await summaryOf(result)
+    expect(summary.totals.cpuSeconds).toBeGreaterThan(0.2)
+    expect(summary.millibottlenecks.byResource.cpu.count).toBe(1)
+    // Sampled every 50 ms, the burn's first and last intervals are only partly saturated.
+    expect(summary.millibottlenecks.byResource.cpu.totalDuration).toBeWithin(190, 421)
+    expect(result.stderr).toMatch(/millibottlenecks: \d+, .*\(cpu 1 \//)
   }, 30_000)
 
   test('children and grandchildren are accounted for: the CPU they used is in the totals', async () => {

@@ -221,6 +221,15 @@ interface OpenRun {
  * millibottleneck counts and longest few, the first OOM kills, and (with `charts`) the
  * bounded chart data.
  */
+/**
+ * Percentage points a CPU millibottleneck, once begun, may dip below the threshold and go on.
+ * The kernel books a running task's CPU time at its scheduler ticks (every 4 ms at HZ=250),
+ * so a core that is busy for a whole 50 ms interval reads anywhere from about 92% to 108%:
+ * judged interval by interval at 95%, one saturation would be cut into pieces by that
+ * jitter alone. A run begins at the threshold and ends below threshold − 10.
+ */
+export const CPU_HYSTERESIS = 10
+
 export class TargetAnalyzer {
   /** The counters the log's columns can give (indexes into COUNTERS); the others stay NaN. */
   private readonly active: readonly number[]
@@ -373,7 +382,9 @@ export class TargetAnalyzer {
     const throttledFraction = r[RATE.throttledFraction] as number
     const memoryPercent = r[RATE.memoryPercent] as number
     const waiting = r[RATE.ioWait] as number
-    let saturated = this.track('cpu', cpuPercent >= options.cpuThreshold, cpuPercent, start, end)
+    // Once saturated, CPU stays so down to CPU_HYSTERESIS points below the threshold (see there).
+    const cpuFloor = this.open.has('cpu') ? options.cpuThreshold - CPU_HYSTERESIS : options.cpuThreshold
+    let saturated = this.track('cpu', cpuPercent >= cpuFloor, cpuPercent, start, end)
     saturated = this.track('throttling', throttledFraction > 0, throttledFraction, start, end) || saturated
     saturated = this.track('memory', memoryPercent >= options.memoryThreshold, memoryPercent, start, end) || saturated
     saturated = this.track('io-wait', waiting >= 1, waiting, start, end) || saturated

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { emptySample, type Sample } from '../src/_columns.ts'
 import type { LogInfo } from '../src/_header.ts'
-import { defaultAnalysisOptions, RATE_NAMES, TargetAnalyzer, type TargetSummary } from '../src/analyze.ts'
+import { CPU_HYSTERESIS, defaultAnalysisOptions, RATE_NAMES, TargetAnalyzer, type TargetSummary } from '../src/analyze.ts'
 import type { Problem } from '../src/parse.ts'
 import { analyzeLog } from '../src/report.ts'
 import { fixtureLines } from './_fixtures.ts'
@@ -121,6 +121,23 @@ describe('TargetAnalyzer', () => {
     }
     expect(strict.finish().chart?.millibottlenecks).toHaveLength(1)
     expect(lenient.finish().chart?.millibottlenecks).toHaveLength(0)
+  })
+
+  test('a CPU run goes on through the tick-accounting jitter below the threshold, and ends under threshold − CPU_HYSTERESIS', () => {
+    const analyzer = new TargetAnalyzer(info)
+    // Per 50 ms interval of one core: 100%, 92% (a jittery reading of a busy core), 104%, 84%, 96%.
+    const used = [0, 50, 46, 52, 42, 48]
+    let cpu = 0
+    used.forEach((ms, i) => {
+      cpu += ms * 1_000_000
+      analyzer.push(sample(i * 50, cpu))
+    })
+    const runs = analyzer.finish().chart?.millibottlenecks.filter((run) => run.resource === 'cpu')
+    expect(runs?.map((run) => [run.start, run.end, run.intervals])).toEqual([
+      [0, 150, 3],
+      [200, 250, 1],
+    ])
+    expect(CPU_HYSTERESIS).toBe(10)
   })
 
   test('ends a saturation run at a gap and starts a new one after it', () => {

@@ -13,7 +13,7 @@ const reportArgs = {
     type: 'string',
     valueHint: 'percent',
     default: String(defaultReportOptions.cpuThreshold),
-    description: 'CPU use (percent of the quota, else of the host CPUs) that counts as saturated',
+    description: 'CPU use (percent of the quota, else of the host CPUs) that starts a millibottleneck; it goes on down to 10 points below',
   },
   'pressure-threshold': {
     type: 'string',
