@@ -257,6 +257,6 @@ function plural(count: number, noun: string): string {
 }
 
 function emptyStats(intervalMs: number): TickStats {
-  return { intervalMs, ticks: 0, missed: 0, lateness: { p50: 0, p99: 0, max: 0 } }
+  return { intervalMs, ticks: 0, missed: 0, lateness: { p50: 0, p99: 0, max: 0, sum: 0 } }
 }
 

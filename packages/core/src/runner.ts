@@ -172,7 +172,7 @@ export class Runner {
       await this.guard(sink.name, 'flush', () => sink.flush())
       await this.guard(sink.name, 'close', () => sink.close())
     }
-    await this.guard(this.options.provider.name, 'close', () => this.options.provider.close())
+    await this.guard(this.options.provider.name, 'close', () => this.options.provider.close(), undefined, false)
     return { stats: this.scheduler.stats, targets: this.targetsSeen, rows: this.rows, losses: this.options.losses.list() }
   }
 
@@ -321,6 +321,7 @@ export class Runner {
         entry.sinks.push(sink)
         entry.writeFailing.push(false)
       } catch (error) {
+        this.options.losses.recordSinkError()
         entry.unopened.push({ sink, reason: `opening it failed: ${describeError(error)}` })
         this.report(`${sink.name}:open`, error, `sink ${sink.name} failed to open ${target.name}`)
       }
@@ -405,6 +406,7 @@ export class Runner {
     const { logger, losses } = this.options
     const sink = entry.sinks[index]!
     entry.writeFailing[index] = true
+    losses.recordSinkError()
     losses.record(sink.name, entry.target.name, 1, `its writer threw: ${describeError(error)}`)
     this.outages.fail(`write:${sink.name}`, entry.target.id, () =>
       logger.warn(`sink ${sink.name} failed to write a row of ${entry.target.name}: ${describeError(error)}; counting lost rows`),
@@ -425,9 +427,9 @@ export class Runner {
     for (const sink of this.options.sinks) {
       try {
         const result = sink.flush()
-        if (result instanceof Promise) pending.push(result.catch((error: unknown) => this.report(`${sink.name}:flush`, error, `sink ${sink.name} failed to flush`)))
+        if (result instanceof Promise) pending.push(result.catch((error: unknown) => this.sinkFailed(sink, 'flush', error)))
       } catch (error) {
-        this.report(`${sink.name}:flush`, error, `sink ${sink.name} failed to flush`)
+        this.sinkFailed(sink, 'flush', error)
       }
     }
     if (pending.length > 0) {
@@ -437,12 +439,18 @@ export class Runner {
     }
   }
 
-  /** Runs a sink or provider call (`step`, for `target` if any), reporting once instead of throwing. */
-  private async guard(plugin: string, step: string, call: () => unknown, target?: Target): Promise<boolean> {
+  private sinkFailed(sink: Sink, step: string, error: unknown): void {
+    this.options.losses.recordSinkError()
+    this.report(`${sink.name}:${step}`, error, `sink ${sink.name} failed to ${step}`)
+  }
+
+  /** Runs a sink's (or the provider's) call (`step`, for `target` if any), reporting once instead of throwing. */
+  private async guard(plugin: string, step: string, call: () => unknown, target?: Target, isSink = true): Promise<boolean> {
     try {
       await call()
       return true
     } catch (error) {
+      if (isSink) this.options.losses.recordSinkError()
       this.report(`${plugin}:${step}`, error, `${plugin} failed to ${step}${target ? ` ${target.name}` : ''}`)
       return false
     }

@@ -14,6 +14,14 @@ export interface FakeCgroupFsOptions {
   readonly mountinfo?: string
 }
 
+/** One process of a fake `/proc`, as `FakeCgroupFs.addProcess` takes it. */
+export interface FakeProcess {
+  /** Its network namespace, as `/proc/<pid>/ns/net` links to it (`net:[4026532201]`). */
+  readonly netns: string
+  /** The content of `/proc/<pid>/net/dev`, the counters of that namespace. */
+  readonly netDev?: string
+}
+
 /** A cgroup tree in memory that behaves like the kernel's where radvisor cares. */
 export interface FakeCgroupFs {
   /** Inject this wherever a `FileSystem` is taken. */
@@ -29,6 +37,16 @@ export interface FakeCgroupFs {
    * descriptors then fail with ENODEV.
    */
   remove(cgroupPath: string, controllers?: readonly string[]): void
+  /** Where the fake `/proc` is (`/proc`): a fixture case's `proc/` folder, and what `addProcess` adds. */
+  readonly procRoot: string
+  /** Adds a process to the fake `/proc`: `<pid>/ns/net`, `<pid>/net/dev` and `<pid>/oom_score_adj`. */
+  addProcess(pid: number, process: FakeProcess): void
+  /**
+   * Ends a process: `/proc/<pid>` disappears and reads of descriptors open below it fail with
+   * ESRCH, as the kernel's do (except `net/dev`, which goes on reading the namespace it was
+   * opened in, as the kernel's does).
+   */
+  exitProcess(pid: number): void
 }
 
 /** fs methods passed through to memfs unchanged. */
@@ -62,8 +80,15 @@ export function createFakeCgroupFs(source: string | Readonly<Record<string, stri
     memory.mkdirSync('/proc/self', { recursive: true })
     memory.writeFileSync('/proc/self/mountinfo', options.mountinfo)
   }
-  if (typeof source === 'string') copyTree(fixtureTree(source), root, memory)
-  else {
+  const procRoot = '/proc'
+  if (typeof source === 'string') {
+    copyTree(fixtureTree(source), root, memory)
+    const proc = fixtureProc(source)
+    if (proc !== null) {
+      memory.mkdirSync(procRoot, { recursive: true })
+      copyTree(proc, procRoot, memory)
+    }
+  } else {
     for (const [path, content] of Object.entries(source)) {
       const target = join(root, path)
       if (path.endsWith('/')) memory.mkdirSync(target, { recursive: true })
@@ -77,6 +102,7 @@ export function createFakeCgroupFs(source: string | Readonly<Record<string, stri
   // Descriptor -> real path of the open file, to fail reads once its cgroup is removed.
   const openFiles = new Map<number, string>()
   const removed = new Set<number>()
+  const exited = new Set<number>()
   const fs: Record<string, unknown> = {
     openSync(path: string, flags?: string, mode?: number): number {
       const fd = memory.openSync(path, flags ?? 'r', mode)
@@ -85,11 +111,13 @@ export function createFakeCgroupFs(source: string | Readonly<Record<string, stri
     },
     readSync(fd: number, ...rest: unknown[]): number {
       if (removed.has(fd)) throw Object.assign(new Error('ENODEV: no such device, read'), { code: 'ENODEV', errno: -19, syscall: 'read' })
+      if (exited.has(fd)) throw Object.assign(new Error('ESRCH: no such process, read'), { code: 'ESRCH', errno: -3, syscall: 'read' })
       return (memory.readSync as (...args: unknown[]) => number)(fd, ...rest)
     },
     closeSync(fd: number): void {
       openFiles.delete(fd)
       removed.delete(fd)
+      exited.delete(fd)
       memory.closeSync(fd)
     },
   }
@@ -115,7 +143,29 @@ export function createFakeCgroupFs(source: string | Readonly<Record<string, stri
         memory.rmSync(real, { recursive: true })
       }
     },
+    procRoot,
+    addProcess(pid, process) {
+      const folder = join(procRoot, String(pid))
+      memory.mkdirSync(join(folder, 'ns'), { recursive: true })
+      memory.mkdirSync(join(folder, 'net'), { recursive: true })
+      memory.symlinkSync(process.netns, join(folder, 'ns', 'net'))
+      memory.writeFileSync(join(folder, 'oom_score_adj'), '0\n')
+      if (process.netDev !== undefined) memory.writeFileSync(join(folder, 'net', 'dev'), process.netDev)
+    },
+    exitProcess(pid) {
+      const folder = join(procRoot, String(pid))
+      for (const [fd, path] of openFiles) {
+        if (path.startsWith(`${folder}/`) && path !== join(folder, 'net', 'dev')) exited.add(fd)
+      }
+      memory.rmSync(folder, { recursive: true, force: true })
+    },
   }
+}
+
+/** A fixture case's fake `/proc` (its `proc/` folder), or null. */
+function fixtureProc(source: string): string | null {
+  const folder = join(source.includes('/') ? resolve(source) : join(cgroupFixturesDir, source), 'proc')
+  return nodeFs.existsSync(folder) ? folder : null
 }
 
 /** The folder holding a fixture case's tree. */

@@ -24,7 +24,7 @@ export function testPluginContext(
   return {
     fs: nodeFs,
     cgroupRoot: '/sys/fs/cgroup',
-    tickStats: () => ({ intervalMs: settings.intervalMs, ticks: 0, missed: 0, lateness: { p50: 0, p99: 0, max: 0 } }),
+    tickStats: () => ({ intervalMs: settings.intervalMs, ticks: 0, missed: 0, lateness: { p50: 0, p99: 0, max: 0, sum: 0 } }),
     losses: new LossLedger(),
     ...overrides,
     logger: (overrides.logger as ReturnType<typeof memoryLogger> | undefined) ?? memoryLogger(),
