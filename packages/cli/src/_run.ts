@@ -79,7 +79,7 @@ async function plan(definition: ProviderDefinition, args: RunArgs, rawArgs: stri
   if (settings.flushLog !== null) checkOutputFile(settings.flushLog, '-f/--flush-log')
   checkFileOptions(definition.options, providerOptions, providerFlag)
   for (const sink of sinks) checkFileOptions(sink.definition.options, sink.options, sink.flagFor)
-  return { settings, pollMs, durationMs, ticks, providerOptions, sinks, cgroupRoot: text('cgroup-root')! }
+  return { settings, pollMs, durationMs, ticks, providerOptions, sinks, cgroupRoot: text('cgroup-root')!, columns: text('columns') as 'extended' | 'radvisor' }
 }
 
 /** Loads and resolves every `--sink`, with its `--sink-option`s and (for built-ins) `--<sink>-<key>` flags. */
@@ -147,11 +147,11 @@ function parseSinkOptions(values: string[]): Map<string, Record<string, string>>
   return bySink
 }
 
-/** Collectors that read cgroups, from `@radvisor/cgroup`. */
-async function cgroupCollectors(context: PluginContext): Promise<CollectorFactory> {
+/** Collectors that read cgroups, from `@radvisor/cgroup`, writing the `--columns` set. */
+async function cgroupCollectors(context: PluginContext, columns: 'extended' | 'radvisor'): Promise<CollectorFactory> {
   const cgroup = await import('@radvisor/cgroup').catch(() => null)
   if (!cgroup) throw new RadvisorError('cli', 'E_INTERNAL', 'cgroup collection is not available in this build')
-  return cgroup.createCollectorFactory({ root: context.cgroupRoot, fs: context.fs, logger: context.logger, clock: context.clock })
+  return cgroup.createCollectorFactory({ root: context.cgroupRoot, fs: context.fs, logger: context.logger, clock: context.clock, columns })
 }
 
 /**
@@ -175,7 +175,7 @@ export async function runProvider(definition: ProviderDefinition, args: RunArgs,
   logger.status('Initializing', `${definition.name} provider`)
   const provider = await definition.create(planned.providerOptions, context)
   await provider.init()
-  const collectors = provider.collectors ?? (await cgroupCollectors(context))
+  const collectors = provider.collectors ?? (await cgroupCollectors(context, planned.columns))
   const sinks: Sink[] = []
   try {
     for (const { definition: sink, spec, options } of planned.sinks) sinks.push(await createSink(sink, spec, options, context))

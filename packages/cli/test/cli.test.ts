@@ -42,6 +42,7 @@ describe('radvisor CLI', () => {
       '--buffer',
       '--flush-every',
       '--cgroup-root',
+      '--columns',
       '--sink',
       '--sink-option',
       '--duration',
@@ -53,6 +54,27 @@ describe('radvisor CLI', () => {
       expect(stdout).toContain(option)
     }
     for (const provider of ['cgroup', 'docker', 'kubernetes']) expect(stdout).toContain(provider)
+  })
+
+  test('--columns radvisor writes exactly radvisor 1.4’s columns and header keys; the default adds the extended ones after them', () => {
+    const root = resolve(import.meta.dir, '../../../fixtures/cgroup/v2-cgroupfs/root')
+    const log = (columns: string[]) => {
+      const directory = join(work, `columns-${Math.random().toString(36).slice(2)}`)
+      const { code, stderr } = radvisor(['run', 'cgroup', '--cgroup-root', root, '--match', 'docker/*', '--ticks', '2', '-d', directory, ...columns])
+      expect({ code, stderr: stderr.includes('Warning') ? stderr : '' }).toEqual({ code: 0, stderr: '' })
+      const [file] = readdirSync(directory)
+      const text = readFileSync(join(directory, file!), 'utf8')
+      return { header: text.slice(0, text.indexOf('\n---\n')), columns: text.split('\n---\n')[1]!.split('\n')[0]!.split(',') }
+    }
+    const radvisorSet = log(['--columns', 'radvisor'])
+    const extended = log([])
+    expect(radvisorSet.columns).toHaveLength(36)
+    expect(radvisorSet.header).not.toContain('Network:')
+    expect(extended.columns.slice(0, 36)).toEqual(radvisorSet.columns)
+    expect(extended.columns.slice(36, 38)).toEqual(['cpu.pressure/some_total', 'cpu.pressure/full_total'])
+    expect(extended.columns.at(-1)).toBe('network.interfaces')
+    // The fixture's cgroups list no process: whose network it is cannot be told.
+    expect(extended.header).toContain('\n  Network: ~\n')
   })
 
   test('a provider given without run: one line saying it is a provider of run, and the command to type', () => {
@@ -140,6 +162,7 @@ describe('radvisor CLI', () => {
     ['an unknown flag', ['run', counter, '--intervall', '5ms'], /unknown option '--intervall'/],
     ['a bad --sink-option', ['run', counter, '--sink-option', 'nodot'], /expected <sink>.<key>=<value>/],
     ['a bad --color', ['run', counter, '--color', 'pink'], /--color/],
+    ['a bad --columns', ['run', counter, '--columns', 'all'], /--columns \(all\)\. Expected one of: extended, radvisor/],
     // durations: exactly (<number><unit>)+, within bounds
     ['--duration 1h99x', ['run', counter, '--duration', '1h99x'], /invalid value '1h99x' for --duration: expected a duration/],
     ['-i 20ms99x', ['run', counter, '-i', '20ms99x'], /invalid value '20ms99x' for --interval/],
