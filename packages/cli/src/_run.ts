@@ -93,7 +93,10 @@ async function planSinks(args: RunArgs, rawArgs: string[]): Promise<SinkPlan[]> 
     const builtin = spec in builtinSinks
     const raw: Record<string, string | undefined> = { ...sinkOptions.get(sink.name) }
     if (builtin) {
-      for (const key of Object.keys(sink.options)) raw[key] ??= optionText(args[`${sink.name}-${key}`])
+      for (const [key, spec] of Object.entries(sink.options)) {
+        const flag = `${sink.name}-${key}`
+        raw[key] ??= spec.repeatable ? repeated(rawArgs, flag).join(',') || undefined : optionText(args[flag])
+      }
     }
     sinkOptions.delete(sink.name)
     const flagFor = (key: string) => (builtin ? `--${sink.name}-${key}` : `--sink-option ${sink.name}.${key}`)

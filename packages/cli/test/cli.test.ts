@@ -77,6 +77,14 @@ describe('radvisor CLI', () => {
     expect(extended.header).toContain('\n  Network: ~\n')
   })
 
+  test('a peak window shorter than the interval stops the run when the sink is created, exit 2', () => {
+    const directory = join(work, 'peak-window')
+    const { code, stderr } = radvisor(['run', counter, '--sink', 'prometheus', '--prometheus-listen', '127.0.0.1:0', '-i', '100ms', '--prometheus-peak-window', '50ms', '-d', directory])
+    expect(code).toBe(2)
+    expect(stderr).toContain("[radvisor] [sink-prometheus] invalid value '50ms' for --prometheus-peak-window: shorter than the interval (100ms)")
+    expect(existsSync(directory)).toBe(false)
+  })
+
   test('a provider given without run: one line saying it is a provider of run, and the command to type', () => {
     const { code, stdout, stderr } = radvisor(['cgroup', '--ticks', '1'])
     expect(code).toBe(2)
@@ -187,6 +195,22 @@ describe('radvisor CLI', () => {
       '--jsonl-path with another sink',
       ['run', counter, '--sink', 'prometheus', '--prometheus-listen', '127.0.0.1:0', '--jsonl-path', 'out.jsonl'],
       /--jsonl-path is an option of the jsonl sink, which is not selected: add --sink jsonl\n$/,
+    ],
+    // Prometheus options: the peak window's bounds; label keys, also across repeated flags
+    [
+      '--prometheus-peak-window 2h',
+      ['run', counter, '--sink', 'prometheus', '--prometheus-listen', '127.0.0.1:0', '--prometheus-peak-window', '2h'],
+      /--prometheus-peak-window: at most 1h/,
+    ],
+    [
+      '--prometheus-labels with an empty key',
+      ['run', counter, '--sink', 'prometheus', '--prometheus-listen', '127.0.0.1:0', '--prometheus-labels', 'app,,team'],
+      /invalid value 'app,,team' for --prometheus-labels/,
+    ],
+    [
+      'repeated --prometheus-labels whose keys collide',
+      ['run', counter, '--sink', 'prometheus', '--prometheus-listen', '127.0.0.1:0', '--prometheus-labels', 'app.name', '--prometheus-labels=app_name'],
+      /'app.name' and 'app_name' would both be the Prometheus label label_app_name/,
     ],
     // a sink option checked before any sink is created (csvy first would create -d)
     ['a bad --prometheus-listen', ['run', counter, '--sink', 'csvy', '--sink', 'prometheus', '--prometheus-listen', 'nope'], /invalid value 'nope' for --prometheus-listen/],
