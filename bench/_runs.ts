@@ -52,8 +52,14 @@ export interface CollectorRun extends BackToBack {
  * radvisor's collectors alone in a child Bun process: `warmup` ticks, then `ticks` measured
  * ticks back to back; CPU of the measured ticks, whole process (`process.cpuUsage`).
  */
-export async function collectorBackToBack(root: string, pathsFile: string, warmup: number, ticks: number): Promise<CollectorRun> {
-  const child = new Child([process.execPath, collectorLoop, root, pathsFile, String(warmup), String(ticks)])
+export async function collectorBackToBack(
+  root: string,
+  pathsFile: string,
+  warmup: number,
+  ticks: number,
+  columns: 'extended' | 'radvisor' = 'extended',
+): Promise<CollectorRun> {
+  const child = new Child([process.execPath, collectorLoop, root, pathsFile, String(warmup), String(ticks), columns])
   const { stdout } = await child.finish('collector loop')
   const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as Omit<CollectorRun, 'maxRss'>
   return { ...result, maxRss: child.process.resourceUsage()?.maxRSS ?? Number.NaN }

@@ -1,7 +1,7 @@
 import type { Row } from '@radvisor/core'
 import { ascii, indexOf, NEWLINE, SPACE, showBytes, trimEnd } from './_bytes.ts'
 import type { StatFile } from './_stat-file.ts'
-import { isU64, U64Sums, whyNotU64 } from './_u64.ts'
+import { digitsFitU64, U64Sums, whyNotU64 } from './_u64.ts'
 import { MAX_INTERFACES } from './columns.ts'
 
 /**
@@ -19,6 +19,10 @@ const COLON = 0x3a
 const SEMICOLON = 0x3b
 const PERCENT = 0x25
 const BAR = 0x7c
+/** Where the bar of each heading line is (`Inter-|`, ` face |`). */
+const HEADING_BAR = 6
+const ZERO = 0x30
+const NINE = 0x39
 const HEX = ascii('0123456789ABCDEF')
 const NOT_LINE_SHAPE = 'not `<interface>: <16 counters>`'
 const LEFT_EMPTY = 'the network cells are left empty'
@@ -45,6 +49,8 @@ export class NetDevCells {
   private readonly starts = new Int32Array(FIELD_COUNT)
   private readonly ends = new Int32Array(FIELD_COUNT)
   private scratch = new Uint8Array(256)
+  /** Where the data lines began last time (after the two heading lines, which never change); 0: not known. */
+  private dataStart = 0
 
   /** Writes the network cells from the last read of `file`, or empty cells when there is none. */
   put(row: Row, file: StatFile | null): void {
@@ -71,38 +77,38 @@ export class NetDevCells {
     sums.clear()
     let out = 0
     let interfaces = 0
-    let lineNumber = 0
-    for (let line = 0; line < length; line = indexOf(buf, NEWLINE, line, length) + 1, lineNumber++) {
-      const end = trimEnd(buf, line, indexOf(buf, NEWLINE, line, length))
-      // Two heading lines, `Inter-|   Receive …` and ` face |bytes …`.
-      if (lineNumber < 2) {
-        if (indexOf(buf, BAR, line, end) === end) return rejectLine(file, line, end, 'where a heading belongs')
-        continue
-      }
+    const data = this.headings(file)
+    if (data < 0) return -1
+    let next = data
+    for (let line = data; line < length; line = next) {
+      const newline = indexOf(buf, NEWLINE, line, length)
+      next = newline + 1
+      const end = trimEnd(buf, line, newline)
       if (end === line) continue
       let name = line
       while (name < end && buf[name] === SPACE) name++
       const colon = indexOf(buf, COLON, name, end)
       if (colon === end || colon === name || colon - name > MAX_NAME_BYTES) return rejectLine(file, line, end, NOT_LINE_SHAPE)
+      // Not counted, so not parsed.
+      if (colon - name === LOOPBACK.length && buf[name] === LOOPBACK[0] && buf[name + 1] === LOOPBACK[1]) continue
       let at = colon + 1
       for (let f = 0; f < FIELD_COUNT; f++) {
         while (at < end && buf[at] === SPACE) at++
         const start = at
-        at = indexOf(buf, SPACE, at, end)
+        while (at < end && buf[at]! >= ZERO && buf[at]! <= NINE) at++
         starts[f] = start
         ends[f] = at
+        if (at < end && buf[at] !== SPACE) return rejectValue(file, start, indexOf(buf, SPACE, at, end))
         if (start === at) return rejectLine(file, line, end, NOT_LINE_SHAPE)
-        if (!isU64(buf, start, at)) return rejectValue(file, start, at)
+        if (!digitsFitU64(buf, start, at)) return rejectValue(file, start, at)
       }
       if (at !== end) return rejectLine(file, line, end, NOT_LINE_SHAPE)
-      if (colon - name === LOOPBACK.length && buf[name] === LOOPBACK[0] && buf[name + 1] === LOOPBACK[1]) continue
       for (let k = 0; k < FIELDS.length; k++) {
         const f = FIELDS[k]!
         if (!sums.add(k, buf, starts[f]!, ends[f]!) && !file.reported) file.report('has counters whose sum over interfaces passes 2^64 - 1; that sum is left empty')
       }
       if (++interfaces <= MAX_INTERFACES) out = this.appendInterface(out, interfaces > 1, buf, name, colon)
     }
-    if (lineNumber < 2) return rejectLine(file, 0, length, 'which is cut short before its headings end')
     if (interfaces > MAX_INTERFACES) {
       if (!file.reported) {
         file.report(`lists ${interfaces} interfaces besides lo, more than the ${MAX_INTERFACES} network.interfaces holds; that cell is left empty (the sums count them all)`)
@@ -110,6 +116,25 @@ export class NetDevCells {
       return 0
     }
     return out
+  }
+
+  /**
+   * Where the data lines begin, after the two heading lines (`Inter-|   Receive …` and ` face
+   * |bytes …`, with their bar where the kernel puts it), or -1 (reported once). The headings
+   * never change: where they ended last time is checked first, in constant time.
+   */
+  private headings(file: StatFile): number {
+    const { buf, length } = file
+    const known = this.dataStart
+    if (known > 0 && known <= length && buf[known - 1] === NEWLINE && buf[HEADING_BAR] === BAR) return known
+    let line = 0
+    for (let heading = 0; heading < 2; heading++) {
+      const newline = indexOf(buf, NEWLINE, line, length)
+      if (newline === length) return rejectLine(file, 0, length, 'which is cut short before its headings end')
+      if (line + HEADING_BAR >= newline || buf[line + HEADING_BAR] !== BAR) return rejectLine(file, line, trimEnd(buf, line, newline), 'where a heading belongs')
+      line = newline + 1
+    }
+    return (this.dataStart = line)
   }
 
   /** Appends `[;]<name> <8 counters>` of the current line at `out`; returns the new end. */
