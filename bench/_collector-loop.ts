@@ -57,16 +57,16 @@ for (const collector of collectors) collector.close()
 console.log(JSON.stringify({ ticks, targets: paths.length, collected, cpuUs: cpu.user + cpu.system, userUs: cpu.user, pageFaults, wallUs, rowBytes: rows[0]?.length ?? 0, files }))
 
 /**
- * The cgroup and /proc files this process holds open: exactly what the collectors read each
- * tick, in the order they read them (descriptors are numbered in opening order, target by
- * target; a target's process's `oom_score_adj` is read before its `net/dev`).
+ * The cgroup and /proc files this process holds open and reads each tick, in the order it
+ * reads them (descriptors are numbered in opening order, target by target). A process's
+ * `oom_score_adj`, held open but read once a second, is left out.
  */
 function openCgroupFiles(cgroupRoot: string): string[] {
   const open: [fd: number, path: string][] = []
   for (const fd of fs.readdirSync('/proc/self/fd')) {
     try {
       const target = fs.readlinkSync(`/proc/self/fd/${fd}`)
-      if (target.startsWith(`${cgroupRoot}/`) || /^\/proc\/\d+\/(oom_score_adj|net\/dev)$/.test(target)) open.push([Number(fd), target])
+      if (target.startsWith(`${cgroupRoot}/`) || /^\/proc\/\d+\/net\/dev$/.test(target)) open.push([Number(fd), target])
     } catch {
       // The descriptor that listed the folder is closed by now.
     }

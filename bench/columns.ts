@@ -47,8 +47,10 @@ await withBenchCgroups(
     writeFileSync(pathsFile, `${cgroups.paths.join('\n')}\n`)
     // The files each set holds open, for the floor: exactly those, in reading order.
     const fileLists = {} as Record<ColumnSet, string>
+    const filesOf = {} as Record<ColumnSet, string[]>
     for (const set of SETS) {
       const probe = await collectorBackToBack(root, pathsFile, 1, 1, set)
+      filesOf[set] = probe.files
       fileLists[set] = join(scratch, `files-${set}.txt`)
       writeFileSync(fileLists[set], `${probe.files.join('\n')}\n`)
       console.error(`bench: ${set}: ${(probe.files.length / targets).toFixed(2)} files per target (${describeFiles(probe.files)})`)
@@ -90,6 +92,20 @@ await withBenchCgroups(
     const addedCollector = added((run) => run.collector.cpuUs)
     const addedFloor = added((run) => run.floor)
     console.log(`extended − radvisor, pair by pair: collector +${median(addedCollector).toFixed(2)} µs [${range(addedCollector)}], floor +${median(addedFloor).toFixed(2)} µs [${range(addedFloor)}]`)
+
+    // The kernel's cost of each kind of file the extended set adds: the floor over those files alone.
+    const radvisorFiles = new Set(filesOf.radvisor)
+    const extra = filesOf.extended.filter((file) => !radvisorFiles.has(file))
+    const kinds = Map.groupBy(extra, (file) => (file.startsWith('/proc/') ? file.replace(/^\/proc\/\d+\//, '/proc/<pid>/') : file.slice(file.lastIndexOf('/') + 1)))
+    console.log('| added file | files | floor µs per read, median of 3 |')
+    console.log('|---|--:|--:|')
+    for (const [kind, files] of kinds) {
+      const list = join(scratch, `kind-${kind.replace(/\W/g, '_')}.txt`)
+      writeFileSync(list, `${files.join('\n')}\n`)
+      const reads: number[] = []
+      for (let run = 0; run < 3; run++) reads.push((await floorBackToBack(floor.binary, list, ticks)).cpuUs / (ticks * files.length))
+      console.log(`| ${kind} | ${files.length} | ${median(reads).toFixed(2)} |`)
+    }
   },
   { alsoUnified: true },
 )

@@ -5,6 +5,8 @@ import { type NetworkAttribution, type NetworkNamespaces, readNamespace } from '
 
 /** A target's processes are searched (its cgroup.procs read) at most this often. */
 const SEARCH_EVERY_MS = 1_000
+/** How often the process read is checked for having exited (a read each: not every tick). */
+const CHECK_EVERY_MS = 1_000
 /** Processes of a target tried at most per search (each costs a readlink and two opens). */
 const MAX_CANDIDATES = 8
 /** cgroup folders listed at most per search, the target's own first, then its descendants. */
@@ -23,12 +25,12 @@ export interface NetworkCountersOptions {
 /**
  * The network counters of one target, from `/proc/<pid>/net/dev` of one of its processes: the
  * counters of the process's network namespace, which the target's processes share. The file
- * stays open; so does the process's `oom_score_adj`, read each tick before it as a cheap check
- * that the process still exists (an open `net/dev` goes on reading its namespace after the
- * process is gone, and keeps the namespace alive: it is closed as soon as the check fails).
- * Another process is then picked from `cgroup.procs`, which is read only then, and at most once
- * a second (a process that lived less than a second leaves the cells empty until then). A
- * process in the host's namespace is not read: those counters are the host's, not the target's.
+ * stays open; so does the process's `oom_score_adj`, read once a second as a cheap check that
+ * the process still exists (an open `net/dev` goes on reading its namespace after the process
+ * is gone, and keeps the namespace alive: it is closed once the check fails, within a second).
+ * Another process is then picked from `cgroup.procs`, which is read only then (and, while the
+ * target has no process to read, once a second). A process in the host's namespace is not
+ * read: those counters are the host's, not the target's.
  */
 export class NetworkCounters {
   /** Whose network the counters were when collection began. */
@@ -40,6 +42,7 @@ export class NetworkCounters {
   /** Its `net/dev`; null also when the process is in the host's namespace. */
   private netDev: StatFile | null = null
   private searchAt = 0
+  private checkAt = 0
   private closed = false
 
   constructor(private readonly options: NetworkCountersOptions) {
@@ -48,8 +51,12 @@ export class NetworkCounters {
 
   /** Writes the network cells of this tick. */
   put(row: Row): void {
-    if (this.alive >= 0 && !this.exists()) this.release()
-    if (this.alive < 0 && !this.closed && this.options.clock.monotonic() >= this.searchAt) this.pick()
+    const now = this.options.clock.monotonic()
+    if (this.alive >= 0 && now >= this.checkAt) {
+      this.checkAt = now + CHECK_EVERY_MS
+      if (!this.exists()) this.release()
+    }
+    if (this.alive < 0 && !this.closed && now >= this.searchAt) this.pick()
     const netDev = this.netDev
     if (netDev !== null) netDev.read()
     this.cells.put(row, netDev)
@@ -87,6 +94,7 @@ export class NetworkCounters {
   private pick(): NetworkAttribution {
     const { fs, clock, namespaces, folders, onProblem } = this.options
     this.searchAt = clock.monotonic() + SEARCH_EVERY_MS
+    this.checkAt = this.searchAt
     const host = namespaces.hostNamespace
     if (host === null) return null
     const pids = listProcesses(fs, folders)
