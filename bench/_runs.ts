@@ -68,6 +68,8 @@ export async function collectorBackToBack(
 /** How `radvisor run cgroup` is started for the bench's cgroups. */
 export interface CliSetup {
   readonly root: string
+  /** `--columns` of the runs: extended (the default) or radvisor. */
+  readonly columns?: 'extended' | 'radvisor'
   /** `--match` pattern: the bench group's children. */
   readonly match: string
   readonly scratch: string
@@ -143,6 +145,7 @@ export function cliCommand(setup: CliSetup, directory: string, extra: string[], 
     '-v',
     '--color',
     'never',
+    ...(setup.columns ? ['--columns', setup.columns] : []),
     ...extra,
   ]
 }
