@@ -96,14 +96,10 @@ export class NetworkCounters {
     this.searchAt = clock.monotonic() + SEARCH_EVERY_MS
     this.checkAt = this.searchAt
     const host = namespaces.hostNamespace
-    if (host === null) return null
+    if (host === null || namespaces.processesHidden) return null
     const pids = listProcesses(fs, folders)
     if (pids === 'invisible') {
-      namespaces.report(
-        'invisible',
-        `network counters are not collected: cgroup.procs lists processes that are not visible in ${namespaces.procRoot} ` +
-          '(radvisor runs in a PID namespace of its own: run it with the host\'s, e.g. hostPID: true in a DaemonSet)',
-      )
+      namespaces.hideProcesses()
       return null
     }
     for (const pid of pids) {

@@ -42,6 +42,23 @@ export class NetworkNamespaces {
     return null
   }
 
+  /**
+   * Whether `cgroup.procs` names processes outside radvisor's PID namespace (as `0`): then no
+   * target's process can be read, for the rest of the run, and no collector searches again.
+   */
+  get processesHidden(): boolean {
+    return this.reported.has('hidden')
+  }
+
+  /** Notes (and reports, once) that the targets' processes are outside radvisor's PID namespace. */
+  hideProcesses(): void {
+    this.report(
+      'hidden',
+      `network counters are not collected: cgroup.procs lists processes that are not visible in ${this.procRoot} ` +
+        "(radvisor runs in a PID namespace of its own: run it with the host's, e.g. hostPID: true in a DaemonSet)",
+    )
+  }
+
   /** Reports a problem that concerns every target, once per run. */
   report(kind: string, message: string, expected = false): void {
     if (this.reported.has(kind)) return

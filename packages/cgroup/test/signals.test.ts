@@ -354,9 +354,12 @@ describe('network counters', () => {
     const fake = createFakeCgroupFs({ 'cgroup.controllers': '', 'docker/a/cgroup.procs': '0\n0\n', 'docker/b/cgroup.procs': '0\n' })
     fake.addProcess(1, { netns: HOST })
     const logger = memoryLogger('normal')
-    const factory = createCollectorFactory({ root: fake.root, fs: fake.fs, logger, clock: fakeClock(), procRoot: fake.procRoot })
+    const listed = recording(fake.fs, 'readFileSync')
+    const factory = createCollectorFactory({ root: fake.root, fs: listed.fs, logger, clock: fakeClock(), procRoot: fake.procRoot })
     for (const path of ['docker/a', 'docker/b']) expect(factory.open(target({ kind: 'path', path }))!.info.network).toBeNull()
     expect(logger.lines).toEqual([expect.stringContaining('network counters are not collected: cgroup.procs lists processes that are not visible in /proc')])
+    // Found once, it holds for the run: no collector lists its processes again.
+    expect(listed.paths.filter((path) => path.endsWith('cgroup.procs'))).toEqual([`${fake.root}/docker/a/cgroup.procs`])
 
     const hidden = createFakeCgroupFs({ 'cgroup.controllers': '', 'docker/a/cgroup.procs': '5\n', 'docker/b/cgroup.procs': '6\n' })
     const denied: FileSystem = {
