@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { type CgroupLocator, memoryLogger, Row } from '@radvisor/core'
 import { createFakeCgroupFs, cgroupFixturesDir } from '@radvisor/testing'
@@ -36,20 +36,26 @@ test('every fixture case is covered', () => {
 })
 
 // Each case: open every target, tick, apply the case's `next/` files (the tree one tick
-// later), tick again; the header and both rows must equal `expected/<target>.csv`, whose
-// `read` cells are normalised to READ (checked here against the fake clock instead).
-describe.each(cases.map((entry) => entry.name))('fixture %s', (name) => {
+// later) and `next-proc/` (its /proc), tick again; the header and both rows must equal
+// `expected/<target>.csv` with `--columns radvisor`, whose `read` cells are normalised to
+// READ (checked here against the fake clock instead). With the extended columns (the default),
+// each row must be that row followed by `expected-extended/<target>.csv`'s, whose first line
+// gives the header's `Network`.
+describe.each(cases.flatMap((entry) => (['radvisor', 'extended'] as const).map((columns) => [entry.name, columns] as const)))('fixture %s, %s columns', (name, columns) => {
   const folder = join(cgroupFixturesDir, name)
   const targets = JSON.parse(readFileSync(join(folder, 'targets.json'), 'utf8')) as FixtureTarget[]
   const fake = createFakeCgroupFs(name)
   const clock = fakeClock()
   const logger = memoryLogger()
-  const factory = createCollectorFactory({ root: fake.root, fs: fake.fs, logger, clock })
+  const factory = createCollectorFactory({ root: fake.root, fs: fake.fs, logger, clock, columns, procRoot: fake.procRoot })
   const opened = targets.map((spec) => ({ spec, collector: factory.open(target(spec.cgroup, spec.name)) }))
   const lines = new Map(targets.map((spec) => [spec.name, [] as string[]]))
   for (let tickIndex = 0; tickIndex < 2; tickIndex++) {
     if (tickIndex === 1) {
       for (const file of filesUnder(join(folder, 'next'))) fake.write(file, readFileSync(join(folder, 'next', file), 'utf8'))
+      if (existsSync(join(folder, 'next-proc'))) {
+        for (const file of filesUnder(join(folder, 'next-proc'))) fake.fs.writeFileSync(join(fake.procRoot, file), readFileSync(join(folder, 'next-proc', file)))
+      }
       clock.advance(INTERVAL_MS)
     }
     for (const { spec, collector } of opened) {
@@ -77,8 +83,16 @@ describe.each(cases.map((entry) => entry.name))('fixture %s', (name) => {
       driver: spec.driver,
     })
     const expected = readFileSync(join(folder, 'expected', `${targetName}.csv`), 'utf8').trimEnd().split('\n')
-    expect(collector!.info.columns.join(',')).toBe(expected[0]!)
-    expect(lines.get(targetName)).toEqual(expected.slice(1))
+    if (columns === 'radvisor') {
+      expect(collector!.info.columns.join(',')).toBe(expected[0]!)
+      expect(lines.get(targetName)).toEqual(expected.slice(1))
+      expect(collector!.info.network).toBeUndefined()
+    } else {
+      const [network, extraColumns, ...extraRows] = readFileSync(join(folder, 'expected-extended', `${targetName}.csv`), 'utf8').trimEnd().split('\n')
+      expect(collector!.info.columns.join(',')).toBe(`${expected[0]},${extraColumns}`)
+      expect(lines.get(targetName)).toEqual(expected.slice(1).map((row, i) => `${row},${extraRows[i]}`))
+      expect(`# Network: ${collector!.info.network ?? '~'}`).toBe(network!)
+    }
     collector!.close()
   })
 })

@@ -79,7 +79,7 @@ async function plan(definition: ProviderDefinition, args: RunArgs, rawArgs: stri
   if (settings.flushLog !== null) checkOutputFile(settings.flushLog, '-f/--flush-log')
   checkFileOptions(definition.options, providerOptions, providerFlag)
   for (const sink of sinks) checkFileOptions(sink.definition.options, sink.options, sink.flagFor)
-  return { settings, pollMs, durationMs, ticks, providerOptions, sinks, cgroupRoot: text('cgroup-root')! }
+  return { settings, pollMs, durationMs, ticks, providerOptions, sinks, cgroupRoot: text('cgroup-root')!, columns: text('columns') as 'extended' | 'radvisor' }
 }
 
 /** Loads and resolves every `--sink`, with its `--sink-option`s and (for built-ins) `--<sink>-<key>` flags. */
@@ -93,7 +93,10 @@ async function planSinks(args: RunArgs, rawArgs: string[]): Promise<SinkPlan[]> 
     const builtin = spec in builtinSinks
     const raw: Record<string, string | undefined> = { ...sinkOptions.get(sink.name) }
     if (builtin) {
-      for (const key of Object.keys(sink.options)) raw[key] ??= optionText(args[`${sink.name}-${key}`])
+      for (const [key, spec] of Object.entries(sink.options)) {
+        const flag = `${sink.name}-${key}`
+        raw[key] ??= spec.repeatable ? repeated(rawArgs, flag).join(',') || undefined : optionText(args[flag])
+      }
     }
     sinkOptions.delete(sink.name)
     const flagFor = (key: string) => (builtin ? `--${sink.name}-${key}` : `--sink-option ${sink.name}.${key}`)
@@ -147,11 +150,11 @@ function parseSinkOptions(values: string[]): Map<string, Record<string, string>>
   return bySink
 }
 
-/** Collectors that read cgroups, from `@radvisor/cgroup`. */
-async function cgroupCollectors(context: PluginContext): Promise<CollectorFactory> {
+/** Collectors that read cgroups, from `@radvisor/cgroup`, writing the `--columns` set. */
+async function cgroupCollectors(context: PluginContext, columns: 'extended' | 'radvisor'): Promise<CollectorFactory> {
   const cgroup = await import('@radvisor/cgroup').catch(() => null)
   if (!cgroup) throw new RadvisorError('cli', 'E_INTERNAL', 'cgroup collection is not available in this build')
-  return cgroup.createCollectorFactory({ root: context.cgroupRoot, fs: context.fs, logger: context.logger, clock: context.clock })
+  return cgroup.createCollectorFactory({ root: context.cgroupRoot, fs: context.fs, logger: context.logger, clock: context.clock, columns })
 }
 
 /** A run assembled from the command line: options checked, provider initialised, sinks created; not started. */
@@ -182,7 +185,7 @@ export async function prepareRun(definition: ProviderDefinition, args: RunArgs, 
   logger.status('Initializing', `${definition.name} provider`)
   const provider = await definition.create(planned.providerOptions, context)
   await provider.init()
-  const collectors = provider.collectors ?? (await cgroupCollectors(context))
+  const collectors = provider.collectors ?? (await cgroupCollectors(context, planned.columns))
   const sinks: Sink[] = []
   try {
     for (const { definition: sink, spec, options } of planned.sinks) sinks.push(await createSink(sink, spec, options, context))
@@ -284,6 +287,6 @@ function plural(count: number, noun: string): string {
 }
 
 function emptyStats(intervalMs: number): TickStats {
-  return { intervalMs, ticks: 0, missed: 0, lateness: { p50: 0, p99: 0, max: 0 } }
+  return { intervalMs, ticks: 0, missed: 0, lateness: { p50: 0, p99: 0, max: 0, sum: 0 } }
 }
 

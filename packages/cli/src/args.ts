@@ -28,6 +28,13 @@ export const runArgs = {
     description: 'Write buffered rows out at least this often, at most 1h: the most a kill -9 or a crash can lose',
   },
   'cgroup-root': { type: 'string', default: '/sys/fs/cgroup', description: 'Where the cgroup tree is mounted' },
+  columns: {
+    type: 'enum',
+    options: ['extended', 'radvisor'],
+    default: 'extended',
+    description:
+      "Columns of each sample: extended (radvisor 1.4's, then pressure stalls, memory events and network counters) or radvisor (exactly radvisor 1.4's, nothing more read)",
+  },
   sink: {
     type: 'string',
     default: 'csvy',

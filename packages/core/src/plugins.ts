@@ -103,7 +103,7 @@ export interface PluginContext {
   readonly tickStats: () => TickStats
   /** The cgroup mount root (`--cgroup-root`). */
   readonly cgroupRoot: string
-  /** Where sinks count rows they could not deliver; the run reports them and exits with 3. */
+  /** Where sinks count rows they could not deliver (the run reports them and exits with 3), and the runner failed sink calls. */
   readonly losses: LossLedger
 }
 

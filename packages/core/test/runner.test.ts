@@ -321,6 +321,8 @@ describe('Runner', () => {
     clock.advance(50)
     const summary = await runner.stop()
     expect(losses.total).toBe(5)
+    // Each refused row is a failed call of the sink (the Prometheus self-metric radvisor_sink_errors_total).
+    expect(losses.sinkErrors).toBe(5)
     expect(summary.losses).toEqual([{ sink: 'a', subject: 'name-a', rows: 5, reason: 'its writer threw: disk on fire' }])
     expect(logger.lines.filter((l) => l.includes('disk on fire'))).toHaveLength(1)
     expect(logger.lines.filter((l) => l.includes('Resumed') && l.includes('sink a'))).toHaveLength(1)
@@ -334,6 +336,26 @@ describe('Runner', () => {
     clock.advance(100)
     await runner.stop() // three ticks and the final sample
     expect(losses.list()).toEqual([{ sink: 'a', subject: 'name-a', rows: 4, reason: 'opening it failed: no space for a new log' }])
+    expect(losses.sinkErrors).toBe(1)
+  })
+
+  test('failed flushes and closes of sinks count as sink errors; a provider that fails to close does not', async () => {
+    const { clock, provider, sinks, losses, runner } = setup({ flushEveryMs: 100 })
+    provider.targets = [target('a')]
+    sinks[1]!.flush = () => {
+      throw new Error('flush refused')
+    }
+    sinks[1]!.close = () => {
+      throw new Error('close refused')
+    }
+    provider.close = async () => {
+      throw new Error('provider gone')
+    }
+    await runner.start()
+    clock.advance(250) // flushes after the ticks at 100 and 200
+    expect(losses.sinkErrors).toBe(2)
+    await runner.stop() // one more flush, then the close
+    expect(losses.sinkErrors).toBe(4)
   })
 
   test('targets whose ids are not safe file names are skipped, with one warning naming the provider and each id escaped', async () => {

@@ -1,5 +1,5 @@
 // Public test kit: fake cgroupfs, mock Docker and Kubernetes API servers, plugin contexts, the sink and provider contract suites.
-export { cgroupFixturesDir, createFakeCgroupFs, type FakeCgroupFs, type FakeCgroupFsOptions } from './cgroupfs.ts'
+export { cgroupFixturesDir, copyCgroupFixture, createFakeCgroupFs, type FakeCgroupFs, type FakeCgroupFsOptions } from './cgroupfs.ts'
 export { type ContainerSummary, type DockerFailure, type MockContainer, MockDockerEngine } from './docker/mock-engine.ts'
 export {
   createTestCertificates,

@@ -36,7 +36,7 @@ export function testPluginContext<const O extends TestPluginContextOptions = {}>
     flushEveryMs: 2_000,
     ...options.settings,
   }
-  const idle = { intervalMs: settings.intervalMs, ticks: 0, missed: 0, lateness: { p50: 0, p99: 0, max: 0 } }
+  const idle = { intervalMs: settings.intervalMs, ticks: 0, missed: 0, lateness: { p50: 0, p99: 0, max: 0, sum: 0 } }
   return {
     fs: createFsFromVolume(new Volume()) as unknown as FileSystem,
     cgroupRoot: '/sys/fs/cgroup',

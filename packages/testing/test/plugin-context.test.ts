@@ -15,7 +15,7 @@ test('defaults: the CLI run settings writing to /stats, a manual clock, an in-me
   expect(context.losses.total).toBe(0)
   expect(context.clock).toBeInstanceOf(ManualClock)
   expect(context.cgroupRoot).toBe('/sys/fs/cgroup')
-  expect(context.tickStats()).toEqual({ intervalMs: 50, ticks: 0, missed: 0, lateness: { p50: 0, p99: 0, max: 0 } })
+  expect(context.tickStats()).toEqual({ intervalMs: 50, ticks: 0, missed: 0, lateness: { p50: 0, p99: 0, max: 0, sum: 0 } })
   // The filesystem is memory, not the disk: what a plugin writes there stays there.
   context.fs.mkdirSync('/stats', { recursive: true })
   context.fs.writeFileSync('/stats/x.log', 'x')
@@ -36,6 +36,6 @@ test('overrides replace their part only; settings merge, and idle tick stats fol
   expect(context.fs).toBe(cgroups.fs)
   expect(context.settings).toMatchObject({ intervalMs: 10, flushEveryMs: 1000, directory: '/stats', bufferBytes: 16 * 1024 * 1024 })
   expect(context.tickStats().intervalMs).toBe(10)
-  const stats = { intervalMs: 10, ticks: 5, missed: 1, lateness: { p50: 1, p99: 2, max: 3 } }
+  const stats = { intervalMs: 10, ticks: 5, missed: 1, lateness: { p50: 1, p99: 2, max: 3, sum: 6 } }
   expect(testPluginContext({ tickStats: () => stats }).tickStats()).toBe(stats)
 })
