@@ -17,8 +17,10 @@ mirror=${RADVISOR_VM_MIRROR:-http://deb.debian.org/debian}
 # What the guest tests use: systemd as init (with D-Bus, which the systemd cgroup driver of
 # runc, containerd and podman talks to), Docker, Podman with netavark (the network stack it
 # depends on, a virtual package that debootstrap cannot pick itself), a static busybox for the
-# container images, and openssl for the mock Kubernetes API's certificates.
-packages=systemd,systemd-sysv,dbus,docker.io,podman,netavark,busybox-static,openssl,ca-certificates
+# container images, and openssl for the mock Kubernetes API's certificates. libpam-systemd and
+# dbus-user-session give a user a manager of their own (user@<uid>.service), as a login on a
+# desktop or server does: without pam_systemd the manager has no XDG_RUNTIME_DIR and exits.
+packages=systemd,systemd-sysv,dbus,libpam-systemd,dbus-user-session,docker.io,podman,netavark,busybox-static,openssl,ca-certificates
 # Units that would only slow the boot or race the tests: the tests start their own engines.
 masked=(docker.service docker.socket containerd.service podman.service podman.socket
   podman-auto-update.timer podman-auto-update.service podman-restart.service podman-clean-transient.service
