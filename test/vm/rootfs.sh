@@ -3,8 +3,10 @@
 # (test/vm/README.md): debootstrap minbase, no recommends, with the files of test/vm/rootfs/
 # on top, as a raw ext4 image
 #   <cache>/rootfs-<key>.img
-# where <key> hashes this script and test/vm/rootfs/, so a change to either builds a new image
-# (and removes the old one). Downloaded packages are kept in <cache>/debs for the next build.
+# where <key> hashes this script and test/vm/rootfs/, so a change to either builds a new image.
+# Each use touches the image; images of other keys unused for two days are removed (worktrees
+# on different versions share the cache without rebuilding each other's image every run).
+# Downloaded packages are kept in <cache>/debs for the next build.
 # Prints `rootfs=<image>` on stdout; progress goes to stderr.
 #
 # Needs root, debootstrap, e2fsprogs and Debian's repositories. RADVISOR_VM_CACHE moves the
@@ -70,7 +72,8 @@ if [[ ! -f $image ]]; then
   mke2fs -q -t ext4 -L radvisor-vm -E root_owner=0:0 -d "$dir" "$image.tmp" 3G >/dev/null
   rm -rf "$dir"
   mv "$image.tmp" "$image"
-  find "$cache" -maxdepth 1 -name 'rootfs-*.img' ! -name "rootfs-$key.img" -delete
   log "guest image built in $((SECONDS - started)) s: $(du -m "$image" | cut -f1) MiB used of $(du -m --apparent-size "$image" | cut -f1) MiB"
 fi
+touch "$image"
+find "$cache" -maxdepth 1 -name 'rootfs-*.img' ! -name "rootfs-$key.img" -mtime +1 -delete
 echo "rootfs=$image"

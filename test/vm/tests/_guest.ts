@@ -49,12 +49,13 @@ export async function run(...args: string[]): Promise<string> {
 
 /**
  * A shell command line whose own process outgrows a memory limit of `limitMiB`, until the
- * kernel kills it: `tail` keeps all it reads when no newline comes. It reads `limitMiB - 6`
- * MiB at once, then 256 KiB every 50 ms, so that samples see it near the limit before the
- * kill. The data comes through `fifo` (a path to create) from a writer that ends with it.
+ * kernel kills it: `tail` keeps all it reads when no newline comes. It reads `limitMiB - 5`
+ * MiB at once (about 2 MiB/s emulated), then 256 KiB every 50 ms, so that samples see it
+ * near the limit before the kill. The data comes through `fifo` (a path to create) from a
+ * writer that ends with it.
  */
 export function outgrow(limitMiB: number, fifo: string): string {
-  const feed = `head -c ${(limitMiB - 6) * 1024 * 1024} /dev/zero; while head -c 262144 /dev/zero; do sleep 0.05; done`
+  const feed = `head -c ${(limitMiB - 5) * 1024 * 1024} /dev/zero; while head -c 262144 /dev/zero; do sleep 0.05; done`
   return `mkfifo ${fifo}; { ${feed}; } >${fifo} & exec tail ${fifo}`
 }
 

@@ -1,10 +1,10 @@
 /**
  * `radvisor exec` on a systemd host with a cgroup v2 root (full mode): as root the command
- * runs in a transient scope that systemd makes (`systemd-run --scope`), with every
- * controller and the limits asked for; as a user with a manager of their own, in a scope
- * of that manager (`systemd-run --user --scope`). A CPU burn is accounted for in full and
- * shows as CPU saturation, a memory-capped command is killed at its limit, and no scope is
- * left afterwards.
+ * runs in a transient scope that systemd makes (`systemd-run --scope`), delegated, in its
+ * `command/` cgroup with every controller and the limits asked for; as a user with a manager
+ * of their own, in a scope of that manager (`systemd-run --user --scope`). A CPU burn is
+ * accounted for in full, up to the row after the command's exit, and shows as CPU
+ * saturation; a memory-capped command is killed at its limit; no scope is left afterwards.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import * as fs from 'node:fs'
@@ -101,13 +101,13 @@ describe('radvisor exec as root: a transient systemd scope', () => {
   }, 60_000)
 
   test('a memory-capped command that outgrows its limit: killed by the kernel (137), its memory millibottleneck in the summary', async () => {
-    const result = await exec(['--memory', '32MiB', '--', 'sh', '-c', outgrow(32, join(directory, 'grow.fifo'))])
+    const result = await exec(['--memory', '16MiB', '--', 'sh', '-c', outgrow(16, join(directory, 'grow.fifo'))])
     expect(result.code).toBe(137)
     expect(result.stderr).toContain('was killed by SIGKILL (status 137)')
     const file = execLog(result.stderr)
-    expect(Math.max(...column(readLog(file), 'memory.current').map(Number))).toBeGreaterThan(0.9 * 32 * 1024 * 1024)
+    expect(Math.max(...column(readLog(file), 'memory.current').map(Number))).toBeGreaterThan(0.9 * 16 * 1024 * 1024)
     const summary = await summaryOf(file)
-    expect(summary.memoryLimit).toBe(32 * 1024 * 1024)
+    expect(summary.memoryLimit).toBe(16 * 1024 * 1024)
     expect(summary.millibottlenecks.byResource.memory.count).toBeGreaterThanOrEqual(1)
   }, 120_000)
 

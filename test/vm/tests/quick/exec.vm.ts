@@ -39,14 +39,14 @@ describe('radvisor exec without systemd', () => {
   }, 60_000)
 
   test('a memory-capped command that outgrows its limit: killed by the kernel (137), its memory millibottleneck in the summary', async () => {
-    const result = await exec(['--memory', '32MiB', '--', 'sh', '-c', outgrow(32, join(directory, 'grow.fifo'))])
+    const result = await exec(['--memory', '16MiB', '--', 'sh', '-c', outgrow(16, join(directory, 'grow.fifo'))])
     expect(result.code).toBe(137)
     expect(result.stderr).toContain('was killed by SIGKILL (status 137)')
     const file = execLog(result.stderr)
     const log = readLog(file)
-    expect(Math.max(...column(log, 'memory.current').map(Number))).toBeGreaterThan(0.9 * 32 * 1024 * 1024)
+    expect(Math.max(...column(log, 'memory.current').map(Number))).toBeGreaterThan(0.9 * 16 * 1024 * 1024)
     const summary = (await reportFiles(fs, [file], defaultReportOptions)).targets[0]!.summary
-    expect(summary.memoryLimit).toBe(32 * 1024 * 1024)
+    expect(summary.memoryLimit).toBe(16 * 1024 * 1024)
     expect(summary.millibottlenecks.byResource.memory.count).toBeGreaterThanOrEqual(1)
   }, 60_000)
 })
