@@ -76,9 +76,9 @@ export function scopeCgroup(fs: FileSystem, pid: number, scope: SystemdScope): s
 }
 
 /** The command's cgroup inside the scope: what radvisor samples, with the limits. */
-export const COMMAND_CGROUP = 'command'
+const COMMAND_CGROUP = 'command'
 /** The keeper's cgroup inside the scope. */
-export const KEEPER_CGROUP = 'keeper'
+const KEEPER_CGROUP = 'keeper'
 
 export interface SplitScopeOptions {
   readonly fs: FileSystem
