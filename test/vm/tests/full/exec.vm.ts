@@ -91,7 +91,7 @@ describe('radvisor exec as root: a transient systemd scope', () => {
     expect(kernel, `${diagnosis}; the log spans ${Math.round(span / 1000)} ms`).toBeLessThanOrEqual(span + 100_000)
     const summary = await summaryOf(file)
     expect(summary.totals.cpuSeconds).toBeCloseTo((usage.at(-1)! - usage[0]!) / 1e6, 6)
-    expect(summary.cpuLimit).toEqual({ cores: 1, from: 'quota' })
+    expect(summary.cpuLimit).toMatchObject({ cores: 1, from: 'quota' })
     const cpu = summary.millibottlenecks.byResource.cpu
     const runs = JSON.stringify(summary.millibottlenecks.longest.filter((run) => run.resource === 'cpu').map((run) => Math.round(run.duration)))
     expect(cpu.count, `CPU millibottlenecks (ms): ${runs}`).toBeGreaterThanOrEqual(1)
