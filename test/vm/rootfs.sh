@@ -53,8 +53,10 @@ configure() {
 }
 
 [[ $(id -u) == 0 ]] || { log "needs root (debootstrap)"; exit 1; }
-key=$( (cat "$0" && cd "$here/rootfs" && find . -type f | sort | while read -r file; do stat -c '%n %a' "$file" && cat "$file"; done) |
-  sha256sum | cut -c1-16)
+# What git keeps of a file: its content and whether it is executable (not the checkout's umask).
+key=$( (cat "$0" && cd "$here/rootfs" && find . -type f | sort | while read -r file; do
+  echo "$file $([[ -x $file ]] && echo x)" && cat "$file"
+done) | sha256sum | cut -c1-16)
 image=$cache/rootfs-$key.img
 if [[ ! -f $image ]]; then
   command -v debootstrap >/dev/null || { log "debootstrap is not installed (apt-get install debootstrap)"; exit 1; }
