@@ -3,8 +3,10 @@
 # (test/vm/README.md): debootstrap minbase, no recommends, with the files of test/vm/rootfs/
 # on top, as a raw ext4 image
 #   <cache>/rootfs-<key>.img
-# where <key> hashes this script and test/vm/rootfs/, so a change to either builds a new image
-# (and removes the old one). Downloaded packages are kept in <cache>/debs for the next build.
+# where <key> hashes this script and test/vm/rootfs/, so a change to either builds a new image.
+# Each use touches the image; images of other keys unused for two days are removed (worktrees
+# on different versions share the cache without rebuilding each other's image every run).
+# Downloaded packages are kept in <cache>/debs for the next build.
 # Prints `rootfs=<image>` on stdout; progress goes to stderr.
 #
 # Needs root, debootstrap, e2fsprogs and Debian's repositories. RADVISOR_VM_CACHE moves the
@@ -17,8 +19,10 @@ mirror=${RADVISOR_VM_MIRROR:-http://deb.debian.org/debian}
 # What the guest tests use: systemd as init (with D-Bus, which the systemd cgroup driver of
 # runc, containerd and podman talks to), Docker, Podman with netavark (the network stack it
 # depends on, a virtual package that debootstrap cannot pick itself), a static busybox for the
-# container images, and openssl for the mock Kubernetes API's certificates.
-packages=systemd,systemd-sysv,dbus,docker.io,podman,netavark,busybox-static,openssl,ca-certificates
+# container images, and openssl for the mock Kubernetes API's certificates. libpam-systemd and
+# dbus-user-session give a user a manager of their own (user@<uid>.service), as a login on a
+# desktop or server does: without pam_systemd the manager has no XDG_RUNTIME_DIR and exits.
+packages=systemd,systemd-sysv,dbus,libpam-systemd,dbus-user-session,docker.io,podman,netavark,busybox-static,openssl,ca-certificates
 # Units that would only slow the boot or race the tests: the tests start their own engines.
 masked=(docker.service docker.socket containerd.service podman.service podman.socket
   podman-auto-update.timer podman-auto-update.service podman-restart.service podman-clean-transient.service
@@ -49,8 +53,10 @@ configure() {
 }
 
 [[ $(id -u) == 0 ]] || { log "needs root (debootstrap)"; exit 1; }
-key=$( (cat "$0" && cd "$here/rootfs" && find . -type f | sort | while read -r file; do stat -c '%n %a' "$file" && cat "$file"; done) |
-  sha256sum | cut -c1-16)
+# What git keeps of a file: its content and whether it is executable (not the checkout's umask).
+key=$( (cat "$0" && cd "$here/rootfs" && find . -type f | sort | while read -r file; do
+  echo "$file $([[ -x $file ]] && echo x)" && cat "$file"
+done) | sha256sum | cut -c1-16)
 image=$cache/rootfs-$key.img
 if [[ ! -f $image ]]; then
   command -v debootstrap >/dev/null || { log "debootstrap is not installed (apt-get install debootstrap)"; exit 1; }
@@ -68,7 +74,8 @@ if [[ ! -f $image ]]; then
   mke2fs -q -t ext4 -L radvisor-vm -E root_owner=0:0 -d "$dir" "$image.tmp" 3G >/dev/null
   rm -rf "$dir"
   mv "$image.tmp" "$image"
-  find "$cache" -maxdepth 1 -name 'rootfs-*.img' ! -name "rootfs-$key.img" -delete
   log "guest image built in $((SECONDS - started)) s: $(du -m "$image" | cut -f1) MiB used of $(du -m --apparent-size "$image" | cut -f1) MiB"
 fi
+touch "$image"
+find "$cache" -maxdepth 1 -name 'rootfs-*.img' ! -name "rootfs-$key.img" -mtime +1 -delete
 echo "rootfs=$image"

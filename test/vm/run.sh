@@ -12,7 +12,7 @@
 # only when the guest ran its tests and none failed.
 #
 # RADVISOR_VM_ACCEL=auto|tcg|kvm (default auto: KVM where the CPU has it and a probe boot
-# proves it works, else TCG), RADVISOR_VM_TIMEOUT (seconds, default 300 quick, 1500 full),
+# proves it works, else TCG), RADVISOR_VM_TIMEOUT (seconds, default 300 quick, 900 full: 4-6 times what they take emulated),
 # RADVISOR_VM_MEMORY (MiB, default 2560), RADVISOR_VM_CPUS (default 2).
 set -uo pipefail
 
@@ -140,7 +140,7 @@ fi
 disks=(-drive "file=$work/payload.img,format=raw,if=virtio,readonly=on")
 # snapshot=on: the guest writes to a temporary overlay, the cached image stays as built.
 [[ $mode == full ]] && disks+=(-drive "file=$rootfs,format=raw,if=virtio,snapshot=on")
-timeout=${RADVISOR_VM_TIMEOUT:-$([[ $mode == quick ]] && echo 300 || echo 1500)}
+timeout=${RADVISOR_VM_TIMEOUT:-$([[ $mode == quick ]] && echo 300 || echo 900)}
 log "booting ($accel, timeout $timeout s); console: $artifacts/$mode-console.log"
 started=$SECONDS
 qemu_boot "$mode" "$timeout" "$accel" "${disks[@]}"

@@ -10,6 +10,13 @@ import { describeError, type FileSystem, RadvisorError } from '@radvisor/core'
  * command never starts.
  */
 const GATE = 'printf r >&3; read -r _ <&3 || exit 125; exec "$@" 3<&-'
+/**
+ * The gate with a keeper: first it starts a subshell (stdio closed) that blocks reading
+ * fd 4 until radvisor closes its end (or exits), and says its pid (`r<pid>` and a newline).
+ * In a systemd scope the keeper holds the scope's cgroup after the command's exit, until
+ * radvisor has taken the last sample (see `_exec-systemd.ts`).
+ */
+const GATE_WITH_KEEPER = `(exec </dev/null >/dev/null 2>&1 3<&-; read -r _ <&4) & printf 'r%s\\n' $! >&3; read -r _ <&3 || exit 125; exec "$@" 3<&- 4<&-`
 
 /** How the command ended, and the status a shell would report for it. */
 export interface CommandExit {
@@ -22,10 +29,15 @@ export interface CommandExit {
 /** A command waiting at the gate, then running. */
 export interface GatedCommand {
   readonly pid: number
-  /** Resolves once the gate shell runs (under systemd-run: inside its scope); rejects if it exits before. */
-  readonly ready: Promise<void>
+  /**
+   * Resolves once the gate shell runs (under systemd-run: inside its scope), with the
+   * keeper's pid when there is one; rejects if it exits before.
+   */
+  readonly ready: Promise<number | null>
   /** Lets the command start. */
   open(): void
+  /** Lets the keeper exit (closes radvisor's end of its pipe); nothing without a keeper. */
+  releaseKeeper(): void
   readonly exit: Promise<CommandExit>
   /** Sends `signal` to the command (or its gate); false once it has exited. */
   signal(signal: NodeJS.Signals): boolean
@@ -33,19 +45,21 @@ export interface GatedCommand {
 
 /**
  * Spawns `command` behind the gate, with radvisor's stdin, stdout and stderr. `prefix`
- * runs the gate shell through another program (`systemd-run --scope ... --`). Bun.spawn,
- * not node:child_process: its first spawn costs a few milliseconds instead of tens.
+ * runs the gate shell through another program (`systemd-run --scope ... --`); `keeper`
+ * adds the keeper. Bun.spawn, not node:child_process: its first spawn costs a few
+ * milliseconds instead of tens.
  */
-export async function spawnGated(command: readonly string[], prefix: readonly string[] = []): Promise<GatedCommand> {
-  const argv = [...prefix, '/bin/sh', '-c', GATE, 'sh', ...command]
+export async function spawnGated(command: readonly string[], prefix: readonly string[] = [], { keeper = false } = {}): Promise<GatedCommand> {
+  const argv = [...prefix, '/bin/sh', '-c', keeper ? GATE_WITH_KEEPER : GATE, 'sh', ...command]
   let child: Bun.Subprocess
   try {
-    child = Bun.spawn(argv, { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] })
+    child = Bun.spawn(argv, { stdio: ['inherit', 'inherit', 'inherit', 'pipe', ...(keeper ? (['pipe'] as const) : [])] })
   } catch (error) {
     throw new RadvisorError('cli', 'E_IO', `cannot start ${argv[0]}: ${describeError(error)}`, { cause: error })
   }
-  // radvisor's end of a socket pair; the shell has the other end as fd 3.
+  // radvisor's end of a socket pair; the shell has the other end as fd 3 (and the keeper's as fd 4).
   const gate = (child.stdio as unknown as (number | undefined)[])[3]!
+  let keeperEnd = keeper ? (child.stdio as unknown as (number | undefined)[])[4]! : null
   let reader: ReadableStreamDefaultReader<Uint8Array> | null = null
   let closed = false
   const exit = child.exited.then((): CommandExit => {
@@ -57,7 +71,7 @@ export async function spawnGated(command: readonly string[], prefix: readonly st
     const code = signal === null ? child.exitCode : null
     return { code, signal, status: code ?? 128 + (osConstants.signals[signal!] ?? 0) }
   })
-  let ready: Promise<void> | null = null
+  let ready: Promise<number | null> | null = null
   return {
     pid: child.pid,
     get ready() {
@@ -66,8 +80,14 @@ export async function spawnGated(command: readonly string[], prefix: readonly st
       ready ??= Promise.race([
         (async () => {
           reader = Bun.file(gate).stream().getReader()
-          // End of stream without the byte: the shell is gone.
-          if ((await reader.read()).done) throw early(await exit)
+          // `r`, or with a keeper `r<pid>` and a newline; the end of the stream before that: the shell is gone.
+          let said = ''
+          while (said === '' || (keeper && !said.includes('\n'))) {
+            const { done, value } = await reader.read()
+            if (done) throw early(await exit)
+            said += new TextDecoder().decode(value)
+          }
+          return keeper ? Number(said.slice(1, said.indexOf('\n'))) : null
         })(),
         exit.then((ended) => {
           throw early(ended)
@@ -82,6 +102,10 @@ export async function spawnGated(command: readonly string[], prefix: readonly st
       } catch {
         // EPIPE: the gate shell is gone already (killed while waiting); its exit says so.
       }
+    },
+    releaseKeeper: () => {
+      if (keeperEnd !== null) closeSync(keeperEnd)
+      keeperEnd = null
     },
     signal: (signal) => child.exitCode === null && child.signalCode === null && (child.kill(signal), true),
   }

@@ -1,5 +1,5 @@
-import { type CgroupLimits, type Hierarchy, processCgroupPaths } from '@radvisor/cgroup'
-import { type FileSystem, RadvisorError } from '@radvisor/core'
+import { type CgroupLimits, type CreatedCgroup, createCgroup, type Hierarchy, processCgroupPaths } from '@radvisor/cgroup'
+import { describeError, type FileSystem, RadvisorError } from '@radvisor/core'
 
 /** A transient systemd scope for the command: systemd creates its cgroup (and removes it when it empties). */
 export interface SystemdScope {
@@ -46,11 +46,14 @@ const ACCOUNTING: Readonly<Record<string, string>> = {
   pids: 'TasksAccounting',
 }
 
-/** `systemd-run [--user] --scope ... --`: accounting for the controllers asked for, the limits, then the command. */
-export function systemdRunPrefix(scope: SystemdScope, controllers: readonly string[], limits: CgroupLimits): string[] {
+/**
+ * `systemd-run [--user] --scope ... --`: accounting for the controllers asked for, and the
+ * scope's subtree delegated to radvisor, which splits it (`splitScope`) and writes the
+ * limits on the command's own cgroup.
+ */
+export function systemdRunPrefix(scope: SystemdScope, controllers: readonly string[]): string[] {
   const properties = [...new Set(controllers.map((name) => ACCOUNTING[name]).filter((name) => name !== undefined))].map((name) => `${name}=yes`)
-  if (limits.cpus !== undefined) properties.push(`CPUQuota=${Math.round(limits.cpus * 100)}%`)
-  if (limits.memoryBytes !== undefined) properties.push(`MemoryMax=${limits.memoryBytes}`)
+  properties.push('Delegate=yes')
   return [
     scope.systemdRun,
     ...(scope.user ? ['--user'] : []),
@@ -70,4 +73,42 @@ export function scopeCgroup(fs: FileSystem, pid: number, scope: SystemdScope): s
     throw new RadvisorError('cli', 'E_CGROUP', `systemd-run did not put the command into ${scope.unit} (it is in ${path ?? 'no v2 cgroup'})`)
   }
   return path.slice(1)
+}
+
+/** The command's cgroup inside the scope: what radvisor samples, with the limits. */
+const COMMAND_CGROUP = 'command'
+/** The keeper's cgroup inside the scope. */
+const KEEPER_CGROUP = 'keeper'
+
+export interface SplitScopeOptions {
+  readonly fs: FileSystem
+  readonly hierarchy: Hierarchy
+  /** The scope's cgroup, relative to the v2 root. */
+  readonly scope: string
+  readonly command: number
+  readonly keeper: number
+  readonly controllers: readonly string[]
+  readonly limits: CgroupLimits
+}
+
+/**
+ * Splits the (delegated) scope into `<scope>/command`, where the command runs and which
+ * radvisor samples, with the controllers and the limits, and `<scope>/keeper`, where the
+ * keeper waits. systemd removes a scope's cgroup as soon as no process is left in it: the
+ * keeper holds it until radvisor has taken the sample after the command's exit, and being
+ * outside the command's cgroup, nothing of it shows in the command's counters. Both leave
+ * the scope's own folder first, because a cgroup with processes of its own cannot enable
+ * controllers for its children.
+ */
+export function splitScope({ fs, hierarchy, scope, command, keeper, controllers, limits }: SplitScopeOptions): CreatedCgroup {
+  const folder = `${hierarchy.unified ?? hierarchy.root}/${scope}/${KEEPER_CGROUP}`
+  try {
+    fs.mkdirSync(folder)
+    for (const pid of [keeper, command]) fs.writeFileSync(`${folder}/cgroup.procs`, `${pid}\n`)
+  } catch (error) {
+    throw new RadvisorError('cli', 'E_CGROUP', `cannot make ${folder} for the keeper of ${scope}: ${describeError(error)}`, { cause: error })
+  }
+  const cgroup = createCgroup({ fs, hierarchy, parent: scope, name: COMMAND_CGROUP, controllers, limits })
+  cgroup.join(command)
+  return cgroup
 }

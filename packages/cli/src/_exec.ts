@@ -1,7 +1,7 @@
 import * as nodeFs from 'node:fs'
 import { homedir } from 'node:os'
 import { dirname } from 'node:path'
-import { type CgroupLimits, CONTROLLER_NAMES, createCgroup, detectHierarchy, type Hierarchy } from '@radvisor/cgroup'
+import { type CgroupLimits, CONTROLLER_NAMES, type CreatedCgroup, createCgroup, detectHierarchy, type Hierarchy } from '@radvisor/cgroup'
 import {
   type ColorMode,
   describeError,
@@ -15,7 +15,7 @@ import {
 import type { Report } from '@radvisor/report'
 import { type CommandExit, checkCommand, forwardSignals, type GatedCommand, spawnGated } from './_exec-process.ts'
 import { commandLine, ExecProvider, execTarget, execTargetId } from './_exec-provider.ts'
-import { type SystemdScope, scopeCgroup, systemdRunPrefix, systemdScope } from './_exec-systemd.ts'
+import { type SystemdScope, scopeCgroup, splitScope, systemdRunPrefix, systemdScope } from './_exec-systemd.ts'
 import { repeated } from './_flags.ts'
 import { prepareRun, reportLosses, type RunArgs } from './_run.ts'
 import { runArgs } from './args.ts'
@@ -88,7 +88,7 @@ export async function execute(args: RunArgs, own: string[], command: string[]): 
     try {
       const scope =
         options.parent === null ? systemdScope({ fs, hierarchy, uid: process.getuid?.() ?? 0, env: process.env, which: (p) => Bun.which(p) }, id) : null
-      placement = scope ? await placeInScope(hierarchy, scope, command, options) : await placeInCgroup(hierarchy, id, command, options, logger)
+      placement = scope ? await placeInScope(hierarchy, scope, command, options, logger) : await placeInCgroup(hierarchy, id, command, options, logger)
     } catch (error) {
       await runner.stop()
       throw withPermissionHint(error)
@@ -227,11 +227,7 @@ async function placeInCgroup(hierarchy: Hierarchy, id: string, command: readonly
     limits: options.limits,
     removeEmptyParents: options.parent === null,
   })
-  const byReason = Map.groupBy(cgroup.missing, (entry) => entry.reason)
-  for (const [reason, entries] of byReason) {
-    const names = entries.map((entry) => entry.controller).join(', ')
-    logger.warn(`cgroup ${cgroup.path} has no ${names} controller${entries.length === 1 ? '' : 's'} (${reason}): the columns that need ${entries.length === 1 ? 'it' : 'them'} stay empty`)
-  }
+  warnMissing(cgroup, logger)
   let gated: GatedCommand | null = null
   try {
     gated = await spawnGated(command)
@@ -261,35 +257,57 @@ async function placeInCgroup(hierarchy: Hierarchy, id: string, command: readonly
   }
 }
 
-/** A transient systemd scope (systemd-run --scope, as systemd wants): systemd makes the cgroup and removes it once empty. */
-async function placeInScope(hierarchy: Hierarchy, scope: SystemdScope, command: readonly string[], options: ExecOptions): Promise<Placement> {
+/**
+ * A transient systemd scope (systemd-run --scope, as systemd wants), delegated: the command
+ * runs in `<scope>/command`, with the limits, while the keeper holds the scope until the last
+ * sample (`splitScope`). Then radvisor removes `command` and lets the keeper go, and systemd
+ * removes the scope.
+ */
+async function placeInScope(hierarchy: Hierarchy, scope: SystemdScope, command: readonly string[], options: ExecOptions, logger: Logger): Promise<Placement> {
   const fs = nodeFs
-  const gated = await spawnGated(command, systemdRunPrefix(scope, options.controllers, options.limits))
+  const gated = await spawnGated(command, systemdRunPrefix(scope, options.controllers), { keeper: true })
+  let cgroup: CreatedCgroup
   try {
-    await gated.ready
+    let keeper: number
+    try {
+      keeper = (await gated.ready)!
+    } catch (error) {
+      throw new RadvisorError('cli', 'E_CGROUP', `cannot start the command in a systemd scope: ${describeError(error)}; systemd-run's message is above`, { cause: error })
+    }
+    cgroup = splitScope({ fs, hierarchy, scope: scopeCgroup(fs, gated.pid, scope), command: gated.pid, keeper, controllers: options.controllers, limits: options.limits })
   } catch (error) {
-    throw new RadvisorError('cli', 'E_CGROUP', `cannot start the command in a systemd scope: ${describeError(error)}; systemd-run's message is above`, { cause: error })
+    gated.signal('SIGKILL')
+    gated.releaseKeeper()
+    await gated.exit
+    throw error
   }
-  const cgroup = scopeCgroup(fs, gated.pid, scope)
-  const procs = `${hierarchy.unified ?? hierarchy.root}/${cgroup}/cgroup.procs`
+  warnMissing(cgroup, logger)
   return {
     command: gated,
-    cgroup,
+    cgroup: cgroup.path,
     scope,
-    processes: () => {
-      try {
-        return String(fs.readFileSync(procs, 'utf8')).split('\n').filter(Boolean).map(Number)
-      } catch {
-        return []
-      }
-    },
+    processes: () => cgroup.processes(),
     async release(lingering) {
+      try {
+        if (lingering.length === 0) await cgroup.remove(systemTimer)
+      } finally {
+        gated.releaseKeeper()
+      }
       if (lingering.length === 0) return ''
       return (
         `${plural(lingering.length, 'process')} of the command still running after --max-linger (pids ${lingering.join(', ')}): ` +
         `left running in ${scope.unit}, which systemd removes when they exit (systemctl${scope.user ? ' --user' : ''} stop ${scope.unit} ends them); no longer sampled`
       )
     },
+  }
+}
+
+/** One warning per reason for the controllers asked for that the cgroup has not. */
+function warnMissing(cgroup: CreatedCgroup, logger: Logger): void {
+  const byReason = Map.groupBy(cgroup.missing, (entry) => entry.reason)
+  for (const [reason, entries] of byReason) {
+    const names = entries.map((entry) => entry.controller).join(', ')
+    logger.warn(`cgroup ${cgroup.path} has no ${names} controller${entries.length === 1 ? '' : 's'} (${reason}): the columns that need ${entries.length === 1 ? 'it' : 'them'} stay empty`)
   }
 }
 

@@ -7,7 +7,7 @@ import type { FileSystem } from '@radvisor/core'
 import { createFsFromVolume, Volume } from 'memfs'
 import { checkCommand, forwardSignals, type GatedCommand, inForeground, spawnGated } from '../src/_exec-process.ts'
 import { commandLine, ExecProvider, execTarget, execTargetId } from '../src/_exec-provider.ts'
-import { scopeCgroup, systemdRunPrefix, systemdScope } from '../src/_exec-systemd.ts'
+import { scopeCgroup, splitScope, systemdRunPrefix, systemdScope } from '../src/_exec-systemd.ts'
 
 const bin = resolve(import.meta.dir, '../src/bin.ts')
 const work = nodeFs.mkdtempSync(join(tmpdir(), 'radvisor-exec-unit-'))
@@ -135,6 +135,33 @@ describe('the gate', () => {
     expect((await missing.exit).status).toBe(127)
   })
 
+  test('with a keeper: says its pid, which outlives the command and its fds until releaseKeeper()', async () => {
+    const marker = join(work, 'fds')
+    const command = await spawnGated(['sh', '-c', `ls /proc/$$/fd > ${marker}`], [], { keeper: true })
+    const keeper = await command.ready
+    expect(keeper).toBeGreaterThan(0)
+    // Once it waits, the keeper holds its own pipe (fd 4, also its stdin while it reads) and
+    // /dev/null: nothing of the command's stdio, nor the gate's socket.
+    const pipe = nodeFs.readlinkSync(`/proc/${keeper}/fd/4`)
+    expect(pipe).toMatch(/^(pipe|socket):/)
+    const others = () => nodeFs.readdirSync(`/proc/${keeper}/fd`).map((fd) => nodeFs.readlinkSync(`/proc/${keeper}/fd/${fd}`)).filter((target) => target !== pipe && target !== '/dev/null')
+    for (const deadline = performance.now() + 2000; others().length > 0 && performance.now() < deadline; ) await Bun.sleep(10)
+    expect(others()).toEqual([])
+    command.open()
+    expect((await command.exit).status).toBe(0)
+    // The command got neither the gate's socket (3) nor the keeper's pipe (4).
+    expect(nodeFs.readFileSync(marker, 'utf8').split('\n').filter(Boolean).map(Number).filter((fd) => fd > 2 && fd < 10)).toEqual([])
+    await Bun.sleep(100)
+    expect(nodeFs.existsSync(`/proc/${keeper}`)).toBe(true)
+    command.releaseKeeper()
+    command.releaseKeeper()
+    const deadline = performance.now() + 5000
+    while (nodeFs.existsSync(`/proc/${keeper}`) && !/^State:\s+Z/m.test(nodeFs.readFileSync(`/proc/${keeper}/status`, 'utf8'))) {
+      expect(performance.now()).toBeLessThan(deadline)
+      await Bun.sleep(10)
+    }
+  })
+
   test('signals reach it while it waits at the gate; ready rejects when it dies first', async () => {
     const command = await spawnGated(['true'])
     expect(command.signal('SIGKILL')).toBe(true)
@@ -158,7 +185,7 @@ describe('forwardSignals', () => {
   /** A command that records the signals it gets. */
   function recorder(): GatedCommand & { got: string[] } {
     const got: string[] = []
-    return { pid: 0, ready: Promise.resolve(), exit: new Promise(() => {}), open: () => {}, signal: (signal) => got.push(signal) > 0, got }
+    return { pid: 0, ready: Promise.resolve(null), exit: new Promise(() => {}), open: () => {}, releaseKeeper: () => {}, signal: (signal) => got.push(signal) > 0, got }
   }
   const stat = (foreground: boolean) => memoryFs({ '/proc/self/stat': `1 (bun) S 1 40 40 0 ${foreground ? 40 : -1} 0\n` })
 
@@ -256,19 +283,65 @@ describe('the systemd scope', () => {
     expect(systemdScope({ fs, hierarchy: v2, uid: 1000, env: { XDG_RUNTIME_DIR: '/run/user/1000' }, which }, 'x')).toBeNull()
   })
 
-  test('systemd-run gets accounting for the controllers asked for and the limits', () => {
+  test('systemd-run gets accounting for the controllers asked for, and delegates the scope', () => {
     const scope = { user: true, unit: 'radvisor-exec-a-1.scope', systemdRun: '/usr/bin/systemd-run' }
-    expect(systemdRunPrefix(scope, ['cpu', 'cpuacct', 'memory', 'pids', 'blkio'], { cpus: 1.5, memoryBytes: 1 << 20 })).toEqual([
+    expect(systemdRunPrefix(scope, ['cpu', 'cpuacct', 'memory', 'pids', 'blkio'])).toEqual([
       '/usr/bin/systemd-run',
       '--user',
       '--scope',
       '--quiet',
       '--collect',
       '--unit=radvisor-exec-a-1.scope',
-      ...['-p', 'CPUAccounting=yes', '-p', 'MemoryAccounting=yes', '-p', 'TasksAccounting=yes', '-p', 'IOAccounting=yes'],
-      ...['-p', 'CPUQuota=150%', '-p', `MemoryMax=${1 << 20}`],
+      ...['-p', 'CPUAccounting=yes', '-p', 'MemoryAccounting=yes', '-p', 'TasksAccounting=yes', '-p', 'IOAccounting=yes', '-p', 'Delegate=yes'],
       '--',
     ])
+  })
+
+  test('splitScope: the keeper and the command leave the scope, the command gets command/ with the controllers and limits', () => {
+    const scope = 'system.slice/radvisor-exec-a-1.scope'
+    const root = '/sys/fs/cgroup'
+    const files: Record<string, string> = {}
+    for (const level of [root, `${root}/system.slice`, `${root}/${scope}`]) {
+      files[`${level}/cgroup.controllers`] = 'cpu io memory pids\n'
+      files[`${level}/cgroup.subtree_control`] = level.endsWith('.scope') ? '\n' : 'cpu io memory pids\n'
+      files[`${level}/cgroup.procs`] = ''
+    }
+    const fs = memoryFs(files)
+    // memfs folders have no interface files: made on mkdir, as the kernel does.
+    const mkdir = fs.mkdirSync.bind(fs)
+    const write = fs.writeFileSync.bind(fs)
+    fs.mkdirSync = ((path: string) => {
+      mkdir(path)
+      for (const file of ['cgroup.procs', 'cgroup.subtree_control']) write(`${path}/${file}`, '')
+      write(`${path}/cgroup.controllers`, 'cpu io memory pids\n')
+    }) as typeof fs.mkdirSync
+    const writes: string[] = []
+    fs.writeFileSync = ((path: string, data: string) => {
+      writes.push(`${path.slice(root.length + scope.length + 2)} ${String(data).trim()}`)
+      write(path, data)
+    }) as typeof fs.writeFileSync
+    const cgroup = splitScope({ fs, hierarchy: v2, scope, command: 5, keeper: 6, controllers: ['cpu', 'memory', 'pids'], limits: { cpus: 0.5, memoryBytes: 1 << 20 } })
+    expect(cgroup.path).toBe(`${scope}/command`)
+    expect(cgroup.missing).toEqual([])
+    expect(writes).toEqual([
+      // Both out of the scope's own folder, so that it can enable controllers for its children...
+      'keeper/cgroup.procs 6',
+      'keeper/cgroup.procs 5',
+      'cgroup.subtree_control +cpu',
+      'cgroup.subtree_control +memory',
+      'cgroup.subtree_control +pids',
+      // ...then the limits, before the command joins its own cgroup.
+      'command/cpu.max 50000 100000',
+      `command/memory.max ${1 << 20}`,
+      'command/cgroup.procs 5',
+    ])
+  })
+
+  test('splitScope: a scope it cannot split is one E_CGROUP error naming it', () => {
+    const fs = memoryFs({ '/sys/fs/cgroup/cgroup.procs': '' })
+    expect(() =>
+      splitScope({ fs, hierarchy: v2, scope: 'system.slice/x.scope', command: 5, keeper: 6, controllers: ['cpu'], limits: {} }),
+    ).toThrow(/cannot make \/sys\/fs\/cgroup\/system.slice\/x.scope\/keeper for the keeper of system.slice\/x.scope: /)
   })
 
   test("the scope's cgroup is where systemd put the process", () => {

@@ -26,12 +26,44 @@ if (!IN_GUEST) throw new Error('guest tests run inside the VM only: use test/vm/
 export const EMULATED = process.env.RADVISOR_VM_ACCEL !== 'kvm'
 export const EMULATION_SLOWDOWN = EMULATED ? 10 : 1
 
+/** How a command ended, and what it wrote. */
+export interface Outcome {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Runs a command to its end, with `env` added to the environment; never throws for its exit code. */
+export async function outcome(argv: readonly string[], env: Record<string, string> = {}): Promise<Outcome> {
+  const child = spawn([...argv], { stdout: 'pipe', stderr: 'pipe', env: { ...process.env, ...env } })
+  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited])
+  return { code, stdout, stderr }
+}
+
 /** Runs a command; returns its trimmed stdout, throws with its stderr when it fails. */
 export async function run(...args: string[]): Promise<string> {
-  const child = spawn(args, { stdout: 'pipe', stderr: 'pipe' })
-  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited])
+  const { code, stdout, stderr } = await outcome(args)
   if (code !== 0) throw new Error(`${args.join(' ')} exited ${code}: ${stderr.trim()}`)
   return stdout.trim()
+}
+
+/**
+ * A shell command line whose own process outgrows a memory limit of `limitMiB`, until the
+ * kernel kills it: `tail` keeps all it reads when no newline comes. It reads `limitMiB - 5`
+ * MiB at once (about 2 MiB/s emulated), then 256 KiB every 50 ms, so that samples see it
+ * near the limit before the kill. The data comes through `fifo` (a path to create) from a
+ * writer that ends with it.
+ */
+export function outgrow(limitMiB: number, fifo: string): string {
+  const feed = `head -c ${(limitMiB - 5) * 1024 * 1024} /dev/zero; while head -c 262144 /dev/zero; do sleep 0.05; done`
+  return `mkfifo ${fifo}; { ${feed}; } >${fifo} & exec tail ${fifo}`
+}
+
+/** The log that `radvisor exec` names in its summary (`  log: <file>`). */
+export function execLog(stderr: string): string {
+  const match = /^ {2}log: (.+)$/m.exec(stderr)
+  if (!match) throw new Error(`no log line in radvisor exec's stderr:\n${stderr}`)
+  return match[1]!
 }
 
 /** Creates cgroup `path` (relative to the root), enabling cpu, memory, io and pids for it on every parent. */
