@@ -16,10 +16,19 @@ const SPINNER = 'while (1) { my $x = 0; $x += $_ for 1..20000; select(undef, und
 const WRITER =
   "use IO::Handle; open(my $f, '>', $ARGV[0]) or die \"$!\"; while (1) { seek($f, 0, 0); print $f 'x' x 4096; $f->flush; $f->sync; select(undef, undef, undef, 0.1) }"
 
+export interface BenchCgroupsOptions {
+  /**
+   * On a hybrid host, also create each cgroup in the v2 hierarchy (`unified/`), as systemd
+   * does, so that the extended columns find its pressure files there.
+   */
+  readonly alsoUnified?: boolean
+}
+
 /**
  * Docker-style cgroups of the bench's own, `bench-<random>/<64 hex>`, under each v1
  * controller the collector reads (or under the v2 root), plus a few light busy processes
- * in the first of them. Remembers everything it created and removes exactly that.
+ * in the first of them, and optionally a network namespace per cgroup with a process in it.
+ * Remembers everything it created and removes exactly that.
  */
 export class BenchCgroups {
   /** The group folder name, `bench-<random>`. */
@@ -31,15 +40,20 @@ export class BenchCgroups {
   /** Every folder created, in creation order. */
   private readonly created: string[] = []
   private readonly busy: Subprocess[] = []
+  /** Network namespaces created (`ip netns` names), in creation order. */
+  private readonly namespaces: string[] = []
 
-  constructor(readonly hierarchy: Hierarchy) {
+  constructor(
+    readonly hierarchy: Hierarchy,
+    options: BenchCgroupsOptions = {},
+  ) {
     if (hierarchy.version === 'v2') {
       this.bases = [hierarchy.unified ?? hierarchy.root]
       // On v2 a process in a cgroup is in all its controllers, memory included: no busy processes.
       this.processFolders = []
     } else {
       const folder = (controller: string) => hierarchy.controllers[controller]
-      this.bases = unique(V1_CONTROLLERS.map(folder))
+      this.bases = unique([...V1_CONTROLLERS.map(folder), options.alsoUnified && hierarchy.version === 'hybrid' ? hierarchy.unified! : undefined])
       const memory = folder('memory')
       this.processFolders = unique(PROCESS_CONTROLLERS.map(folder)).filter((path) => path !== memory)
     }
@@ -75,12 +89,43 @@ export class BenchCgroups {
     return null
   }
 
-  /** Kills the busy processes, waits for them, and removes every folder created, deepest first. */
+  /**
+   * Gives each of the first `count` cgroups a network namespace of its own, as a container
+   * has: `lo` and `eth0` (a veth whose peer, `peer0`, stays inside too, so that nothing appears
+   * on the host: three interfaces where a container has two), and a sleeping process in it that joins the cgroup (cpu,
+   * cpuacct, pids and blkio only). Call it before `startBusyProcesses`, so that the sleeper
+   * is the first process each cgroup lists. Returns a note when it cannot.
+   */
+  async giveNetworkNamespaces(count: number): Promise<string | null> {
+    if (this.processFolders.length === 0) return 'cgroup v2: no network namespaces (their processes would join the memory controller)'
+    if (!Bun.which('ip')) return 'ip (iproute2) not found: no network namespaces'
+    for (const path of this.paths.slice(0, count)) {
+      const namespace = `${this.group}-${this.namespaces.length}`
+      run(['ip', 'netns', 'add', namespace])
+      this.namespaces.push(namespace)
+      run(['ip', '-n', namespace, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'peer0'])
+      run(['ip', '-n', namespace, 'link', 'set', 'eth0', 'up'])
+      run(['ip', '-n', namespace, 'link', 'set', 'peer0', 'up'])
+      run(['ip', '-n', namespace, 'link', 'set', 'lo', 'up'])
+      const sleeper = Bun.spawn(['ip', 'netns', 'exec', namespace, 'sleep', '100000'], { stdout: 'ignore', stderr: 'ignore' })
+      this.busy.push(sleeper)
+      // `ip netns exec` enters the namespace, then becomes sleep: join the cgroup once it has.
+      for (let attempt = 0; !readFileSync(`/proc/${sleeper.pid}/cmdline`, 'utf8').startsWith('sleep'); attempt++) {
+        if (attempt > 200) throw new Error(`ip netns exec ${namespace} did not start sleep`)
+        await Bun.sleep(5)
+      }
+      for (const folder of this.processFolders) writeFileSync(join(folder, path, 'cgroup.procs'), String(sleeper.pid))
+    }
+    return null
+  }
+
+  /** Kills the busy processes, waits for them, removes the network namespaces and every folder created, deepest first. */
   async remove(): Promise<string[]> {
     for (const child of this.busy.splice(0)) {
       child.kill('SIGKILL')
       await child.exited
     }
+    for (const namespace of this.namespaces.splice(0)) Bun.spawnSync(['ip', 'netns', 'del', namespace])
     const failed: string[] = []
     for (const folder of this.created.splice(0).reverse()) {
       if (!(await removeFolder(folder))) failed.push(folder)
@@ -116,6 +161,11 @@ async function removeFolder(folder: string): Promise<boolean> {
     }
   }
   return false
+}
+
+function run(command: string[]): void {
+  const result = Bun.spawnSync(command, { stderr: 'pipe' })
+  if (result.exitCode !== 0) throw new Error(`${command.join(' ')} failed: ${result.stderr.toString().trim()}`)
 }
 
 function unique(folders: (string | undefined)[]): string[] {

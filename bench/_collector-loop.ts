@@ -2,26 +2,28 @@
  * Child process of the benchmark: radvisor's collectors alone over the bench cgroups, rows
  * filled and discarded, ticks back to back. Not a module to import.
  *
- * usage: bun bench/_collector-loop.ts <cgroup-root> <paths-file> <warmup-ticks> <ticks>
+ * usage: bun bench/_collector-loop.ts <cgroup-root> <paths-file> <warmup-ticks> <ticks> [extended|radvisor]
  *
- * Prints one JSON line: the CPU time (whole process, all threads: `process.cpuUsage`; also its
- * user part), minor page faults and wall time of the measured ticks (after the warm-up ticks,
- * which let the JIT settle), the rows collected, how files were read (`native`, or why not),
- * and the cgroup files the collectors hold open, in reading order (for the floor program).
+ * The last argument is the column set (`--columns`; default extended). Prints one JSON line:
+ * the CPU time (whole process, all threads: `process.cpuUsage`; also its user part), minor
+ * page faults and wall time of the measured ticks (after the warm-up ticks, which let the JIT
+ * settle), the rows collected, how files were read (`native`, or why not), and the files the
+ * collectors hold open (cgroup files and the targets' processes' `/proc` files), in reading
+ * order (for the floor program).
  */
 import * as fs from 'node:fs'
 import { createCollectorFactory } from '@radvisor/cgroup'
 import { type Collector, Logger, Row, systemClock, systemFileSystem, type Target } from '@radvisor/core'
 
-const [root, pathsFile, warmupText, ticksText] = process.argv.slice(2)
-if (!root || !pathsFile || !warmupText || !ticksText) {
-  console.error('usage: bun bench/_collector-loop.ts <cgroup-root> <paths-file> <warmup-ticks> <ticks>')
+const [root, pathsFile, warmupText, ticksText, columns = 'extended'] = process.argv.slice(2)
+if (!root || !pathsFile || !warmupText || !ticksText || (columns !== 'extended' && columns !== 'radvisor')) {
+  console.error('usage: bun bench/_collector-loop.ts <cgroup-root> <paths-file> <warmup-ticks> <ticks> [extended|radvisor]')
   process.exit(2)
 }
 const paths = fs.readFileSync(pathsFile, 'utf8').split('\n').filter(Boolean)
 // As the CLI reads: node:fs plus the native batch read (one call per target and tick) where it compiles.
 const system = systemFileSystem()
-const factory = createCollectorFactory({ root, fs: system.fs, logger: new Logger(undefined, 'quiet'), clock: systemClock })
+const factory = createCollectorFactory({ root, fs: system.fs, logger: new Logger(undefined, 'quiet'), clock: systemClock, columns })
 
 const collectors: Collector[] = []
 const rows: Row[] = []
@@ -58,15 +60,16 @@ for (const collector of collectors) collector.close()
 console.log(JSON.stringify({ ticks, targets: paths.length, collected, cpuUs: cpu.user + cpu.system, userUs: cpu.user, pageFaults, wallUs, rowBytes: rows[0]?.length ?? 0, batchRead: system.problem ?? 'native', files }))
 
 /**
- * The cgroup files this process holds open: exactly what the collectors read each tick, in
- * the order they read them (descriptors are numbered in opening order, target by target).
+ * The cgroup and /proc files this process holds open and reads each tick, in the order it
+ * reads them (descriptors are numbered in opening order, target by target). A process's
+ * `oom_score_adj`, held open but read once a second, is left out.
  */
 function openCgroupFiles(cgroupRoot: string): string[] {
   const open: [fd: number, path: string][] = []
   for (const fd of fs.readdirSync('/proc/self/fd')) {
     try {
       const target = fs.readlinkSync(`/proc/self/fd/${fd}`)
-      if (target.startsWith(`${cgroupRoot}/`)) open.push([Number(fd), target])
+      if (target.startsWith(`${cgroupRoot}/`) || /^\/proc\/\d+\/net\/dev$/.test(target)) open.push([Number(fd), target])
     } catch {
       // The descriptor that listed the folder is closed by now.
     }

@@ -52,8 +52,14 @@ export interface CollectorRun extends BackToBack {
  * radvisor's collectors alone in a child Bun process: `warmup` ticks, then `ticks` measured
  * ticks back to back; CPU of the measured ticks, whole process (`process.cpuUsage`).
  */
-export async function collectorBackToBack(root: string, pathsFile: string, warmup: number, ticks: number): Promise<CollectorRun> {
-  const child = new Child([process.execPath, collectorLoop, root, pathsFile, String(warmup), String(ticks)])
+export async function collectorBackToBack(
+  root: string,
+  pathsFile: string,
+  warmup: number,
+  ticks: number,
+  columns: 'extended' | 'radvisor' = 'extended',
+): Promise<CollectorRun> {
+  const child = new Child([process.execPath, collectorLoop, root, pathsFile, String(warmup), String(ticks), columns])
   const { stdout } = await child.finish('collector loop')
   const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as Omit<CollectorRun, 'maxRss'>
   return { ...result, maxRss: child.process.resourceUsage()?.maxRSS ?? Number.NaN }
@@ -62,6 +68,8 @@ export async function collectorBackToBack(root: string, pathsFile: string, warmu
 /** How `radvisor run cgroup` is started for the bench's cgroups. */
 export interface CliSetup {
   readonly root: string
+  /** `--columns` of the runs: extended (the default) or radvisor. */
+  readonly columns?: 'extended' | 'radvisor'
   /** `--match` pattern: the bench group's children. */
   readonly match: string
   readonly scratch: string
@@ -133,7 +141,7 @@ export async function cliWindowed(setup: CliSetup, intervalMs: number, settleMs:
  * (otherwise the defaults); `bunFlags` go to Bun itself (e.g. `--cpu-prof`).
  */
 export function cliCommand(setup: CliSetup, directory: string, extra: string[], bunFlags: string[] = []): string[] {
-  return [process.execPath, ...bunFlags, cliBin, 'run', 'cgroup', '--match', setup.match, '--cgroup-root', setup.root, '-d', directory, '-v', '--color', 'never', ...extra]
+  return [process.execPath, ...bunFlags, cliBin, 'run', 'cgroup', '--match', setup.match, '--cgroup-root', setup.root, '-d', directory, '-v', '--color', 'never', ...(setup.columns ? ['--columns', setup.columns] : []), ...extra]
 }
 
 

@@ -2,20 +2,24 @@ import * as fs from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { detectHierarchy } from '@radvisor/cgroup'
-import { BenchCgroups } from './_cgroups.ts'
+import { BenchCgroups, type BenchCgroupsOptions } from './_cgroups.ts'
 import { killChildren } from './_children.ts'
 
 /**
  * Runs `work` with the bench's own cgroup group and a scratch folder, and always cleans up
  * after it: on return, on a throw, and on SIGINT/SIGTERM (children killed and waited for,
- * then every cgroup folder removed, deepest first). Needs root on Linux.
+ * network namespaces deleted, then every cgroup folder removed, deepest first). Needs root on Linux.
  */
-export async function withBenchCgroups<T>(root: string, work: (cgroups: BenchCgroups, scratch: string) => Promise<T>): Promise<T> {
+export async function withBenchCgroups<T>(
+  root: string,
+  work: (cgroups: BenchCgroups, scratch: string) => Promise<T>,
+  options: BenchCgroupsOptions = {},
+): Promise<T> {
   if (process.platform !== 'linux' || process.getuid?.() !== 0) {
     console.error('bench: needs root on Linux (it creates cgroups of its own)')
     process.exit(2)
   }
-  const cgroups = new BenchCgroups(detectHierarchy({ root, fs }))
+  const cgroups = new BenchCgroups(detectHierarchy({ root, fs }), options)
   const scratch = fs.mkdtempSync(join(tmpdir(), 'radvisor-bench-'))
   let cleaning: Promise<void> | null = null
   const cleanup = () =>

@@ -18,6 +18,8 @@ const USAGE = `usage: bun bench/profile.ts <collector|cli> [options]
   --duration <d>     cli only, with --interval (default 10s)
   --sample-us <n>    profiler sampling interval in µs (default 250)
   --top <n>          hot functions to print (default 25)
+  --columns <set>    collector only: extended (default) or radvisor
+  --netns            give each target a network namespace with a process (and a v2 twin on a hybrid host), as bench/columns.ts does
   --out <dir>        where the profile is kept (default /tmp/radvisor-profiles)
   --cgroup-root <p>  default /sys/fs/cgroup`
 
@@ -30,6 +32,8 @@ const { values: options, positionals } = parseArgs({
     duration: { type: 'string', default: '10s' },
     'sample-us': { type: 'string', default: '250' },
     top: { type: 'string', default: '25' },
+    columns: { type: 'string', default: 'extended' },
+    netns: { type: 'boolean', default: false },
     out: { type: 'string', default: '/tmp/radvisor-profiles' },
     'cgroup-root': { type: 'string', default: '/sys/fs/cgroup' },
   },
@@ -46,8 +50,14 @@ fs.mkdirSync(options.out, { recursive: true })
 const name = `${mode}-n${targets}-${options.interval ?? 'b2b'}-${Date.now()}.md`
 const profiler = ['--cpu-prof-md', `--cpu-prof-interval=${options['sample-us']}`, `--cpu-prof-dir=${options.out}`, `--cpu-prof-name=${name}`]
 
-await withBenchCgroups(root, async (cgroups, scratch) => {
+await withBenchCgroups(
+  root,
+  async (cgroups, scratch) => {
   cgroups.grow(targets)
+  if (options.netns) {
+    const note = await cgroups.giveNetworkNamespaces(targets)
+    if (note) console.error(`bench: ${note}`)
+  }
   cgroups.startBusyProcesses(scratch)
   const pathsFile = join(scratch, 'paths.txt')
   fs.writeFileSync(pathsFile, `${cgroups.paths.join('\n')}\n`)
@@ -56,11 +66,13 @@ await withBenchCgroups(root, async (cgroups, scratch) => {
   const periodic = options.interval ? ['--interval', options.interval, '--duration', options.duration] : [...BACK_TO_BACK_BUFFER, '--interval', '1us', '--ticks', String(ticks)]
   const command =
     mode === 'collector'
-      ? [process.execPath, ...profiler, collectorLoop, root, pathsFile, String(Math.ceil(ticks / 5)), String(ticks)]
+      ? [process.execPath, ...profiler, collectorLoop, root, pathsFile, String(Math.ceil(ticks / 5)), String(ticks), options.columns]
       : cliCommand(setup, logs, periodic, profiler)
   console.error(`bench: profiling ${mode} over ${targets} targets: ${command.slice(1).join(' ')}`)
   await new Child(command).finish(mode)
-})
+  },
+  { alsoUnified: options.netns },
+)
 
 const profile = fs.readFileSync(join(options.out, name), 'utf8')
 const hot = profile.split('\n## ')[1]?.split('\n').slice(0, Number(options.top) + 4) ?? []

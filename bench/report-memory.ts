@@ -1,8 +1,10 @@
 /**
  * Peak memory, wall time and page size of `radvisor report` on a large log (not a timed
  * test). Generates a cgroup v1 CSVY log of `--rows` rows (default 2.2 M, 50 ms apart, with
- * CPU, memory and throttling millibottlenecks every few hundred rows and a late sample every
- * 500), then runs the real CLI on it once per output in a fresh child process:
+ * CPU, memory, throttling and CPU-pressure millibottlenecks every few hundred rows, an OOM
+ * kill every 10,000 and a late sample every 500; with the columns after radvisor 1.4's,
+ * or `--columns radvisor` for radvisor 1.4's only), then runs the real CLI on it once per
+ * output in a fresh child process:
  *   text   radvisor report <log>                  (stdout to a file)
  *   json   radvisor report <log> --format json
  *   html   radvisor report <log> --html <page>
@@ -11,7 +13,7 @@
  * `--baseline <git rev>` also runs that revision's CLI (extracted with `git archive` into a
  * temporary directory beside the same node_modules) and prints both side by side, with
  * the lines where their text summaries differ.
- * Run: bun bench/report-memory.ts [--rows 2200000] [--baseline <rev>]
+ * Run: bun bench/report-memory.ts [--rows 2200000] [--columns extended|radvisor] [--baseline <rev>]
  */
 import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -20,9 +22,11 @@ import { parseArgs } from 'node:util'
 import { syntheticChunks } from '../packages/report/scripts/_synthetic.ts'
 
 const ROOT = join(import.meta.dir, '..')
-const { values: flags } = parseArgs({ options: { rows: { type: 'string', default: '2200000' }, baseline: { type: 'string' } } })
+const { values: flags } = parseArgs({ options: { rows: { type: 'string', default: '2200000' }, columns: { type: 'string', default: 'extended' }, baseline: { type: 'string' } } })
 const rows = Number(flags.rows)
 if (!Number.isInteger(rows) || rows < 2) throw new Error(`--rows must be an integer of at least 2, got '${flags.rows}'`)
+if (flags.columns !== 'extended' && flags.columns !== 'radvisor') throw new Error(`--columns must be extended or radvisor, got '${flags.columns}'`)
+const signals = flags.columns === 'extended'
 
 interface Run {
   readonly peakMiB: number
@@ -94,10 +98,11 @@ try {
     { resource: 'cpu', at: 1000, rows: 3, every: 997 },
     { resource: 'memory', at: 5000, rows: 8, every: 7919 },
     { resource: 'throttling', at: 2000, rows: 2, every: 3001 },
+    ...(signals ? [{ resource: 'cpu-pressure', at: 3000, rows: 4, every: 1999 } as const] : []),
   ] as const
-  for (const chunk of syntheticChunks({ name: 'big', schema: 'cgroup_v1', rows, hostCpus: 2, lateEvery: 500, bursts }, 1 << 20)) writeSync(fd, chunk)
+  for (const chunk of syntheticChunks({ name: 'big', schema: 'cgroup_v1', rows, hostCpus: 2, lateEvery: 500, bursts, signals, oomEvery: 10_000 }, 1 << 20)) writeSync(fd, chunk)
   closeSync(fd)
-  console.log(`log: ${(statSync(log).size / 1e6).toFixed(0)} MB, ${rows} rows (cgroup v1, 50 ms apart)`)
+  console.log(`log: ${(statSync(log).size / 1e6).toFixed(0)} MB, ${rows} rows (cgroup v1, 50 ms apart, ${signals ? 'with the columns after radvisor 1.4' : 'radvisor 1.4 columns'})`)
 
   const bins: [string, string][] = [['after', join(ROOT, 'packages/cli/src/bin.ts')]]
   if (flags.baseline) {

@@ -31,6 +31,7 @@ const USAGE = `usage: bun run bench [-- options]
   --cli-gap <d>       sleep of the floor between ticks when paired with the CLI back to back
                       (default 0: at --interval 1us the CLI's ticks run back to back too)
   --json <path>       also write the results as JSON here
+  --columns <set>     extended (default) or radvisor: the column set of every radvisor run
   --cgroup-root <p>   where the cgroup tree is mounted (default /sys/fs/cgroup)`
 
 const { values: options } = parseArgs({
@@ -43,6 +44,7 @@ const { values: options } = parseArgs({
     settle: { type: 'string', default: '15s' },
     'cli-gap': { type: 'string', default: '0' },
     json: { type: 'string' },
+    columns: { type: 'string', default: 'extended' },
     'cgroup-root': { type: 'string', default: '/sys/fs/cgroup' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -60,6 +62,11 @@ const windowMs = parseDuration(options.window, '--window')
 const settleMs = parseDuration(options.settle, '--settle')
 const cliGapUs = options['cli-gap'] === '0' ? 0 : Math.round(parseDuration(options['cli-gap'], '--cli-gap') * 1000)
 const root = options['cgroup-root']
+if (options.columns !== 'extended' && options.columns !== 'radvisor') {
+  console.error(`bench: --columns is extended or radvisor, not '${options.columns}'\n${USAGE}`)
+  process.exit(2)
+}
+const columns = options.columns
 
 const host = machine()
 await withBenchCgroups(root, async (cgroups, scratch) => {
@@ -86,7 +93,7 @@ await withBenchCgroups(root, async (cgroups, scratch) => {
   console.log(`\n${formatTable(summaries)}\n\n${formatVerdicts(checks)}`)
   console.log(`\nload average ${host.loadAtStart} at start, ${host.loadAtEnd} at end (${host.cpus} CPUs)`)
   if (options.json) {
-    const settings = { counts, pairs, work, intervalMs, windowMs, settleMs, cliGapUs, cgroupVersion: cgroups.hierarchy.version, buffer: { backToBack: '64KiB', periodic: 'default (16MiB limit)' } }
+    const settings = { counts, pairs, work, intervalMs, windowMs, settleMs, cliGapUs, columns, cgroupVersion: cgroups.hierarchy.version, buffer: { backToBack: '64KiB', periodic: 'default (16MiB limit)' } }
     fs.writeFileSync(options.json, `${JSON.stringify({ machine: host, settings, summaries, verdicts: checks, raw: scales }, null, 2)}\n`)
     console.log(`wrote ${options.json}`)
   }
@@ -101,23 +108,22 @@ async function measureScale(cgroups: BenchCgroups, scratch: string, targets: num
 
   // The floor reads exactly the files radvisor's collectors hold open: the fewest that give
   // its columns. A second floor reads radvisor 1.4's set, for the same columns.
-  const probe = await collectorBackToBack(root, pathsFile, 1, 1)
+  const probe = await collectorBackToBack(root, pathsFile, 1, 1, columns)
   const fileList = join(scratch, `files-${targets}.txt`)
   fs.writeFileSync(fileList, `${probe.files.join('\n')}\n`)
-  if (probe.files.length === 0 || probe.files.length % targets !== 0) {
-    throw new Error(`the collectors hold ${probe.files.length} cgroup files open for ${targets} targets`)
-  }
+  // The extended columns hold a process's files open only for targets that have one.
+  if (probe.files.length < targets) throw new Error(`the collectors hold ${probe.files.length} files open for ${targets} targets`)
   const radvisorFiles = radvisorFileSet(probe.files)
   const radvisorFileList = join(scratch, `radvisor-files-${targets}.txt`)
   fs.writeFileSync(radvisorFileList, `${radvisorFiles.join('\n')}\n`)
 
-  const setup: CliSetup = { root, match: `${cgroups.group}/*`, scratch, targets }
+  const setup: CliSetup = { root, match: `${cgroups.group}/*`, scratch, targets, columns }
   const floorRun = (list: string, gapUs = 0) => (floorBinary ? floorBackToBack(floorBinary, list, ticks, gapUs) : Promise.resolve(null))
   const floorWindow = (list: string) => (floorBinary ? floorWindowed(floorBinary, list, intervalMs, settleMs, windowMs) : Promise.resolve(null))
   const results: PairResult[] = []
   for (let pair = 1; pair <= pairs; pair++) {
     const floorForCollector = await floorRun(fileList)
-    const collector = await collectorBackToBack(root, pathsFile, baselineTicks, ticks)
+    const collector = await collectorBackToBack(root, pathsFile, baselineTicks, ticks, columns)
     if (collector.collected !== ticks * targets) throw new Error(`collector loop collected ${collector.collected} rows, expected ${ticks * targets}`)
     const radvisorFloorForCollector = await floorRun(radvisorFileList)
     const floorForCli = await floorRun(fileList, cliGapUs)

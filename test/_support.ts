@@ -6,7 +6,8 @@ import * as fs from 'node:fs'
 import { delimiter, join, resolve } from 'node:path'
 
 export const REPO = resolve(import.meta.dir, '..')
-export const RADVISOR = join(REPO, 'node_modules/.bin/radvisor')
+/** The bin under test: the workspace's, or the compiled one that RADVISOR_BIN names (the VM guest has no node_modules). */
+export const RADVISOR = process.env.RADVISOR_BIN ?? join(REPO, 'node_modules/.bin/radvisor')
 
 export function exited(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode)
@@ -17,7 +18,7 @@ export function exited(child: ChildProcess): Promise<number | null> {
 export function radvisor(args: string[], env: Record<string, string | undefined> = {}) {
   const child = spawn(RADVISOR, args, {
     cwd: REPO,
-    // The bin's shebang is `env bun`: put the workspace's bun on PATH.
+    // The bin is a Node launcher that runs the CLI with the first Bun >= 1.4 on PATH: the workspace's.
     env: { ...process.env, ...env, PATH: `${join(REPO, 'node_modules/.bin')}${delimiter}${process.env.PATH ?? ''}` },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

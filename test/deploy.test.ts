@@ -2,10 +2,12 @@
  * The deploy/ manifests: they parse, they match the Kubernetes object schema (each object
  * survives a round trip through @kubernetes/client-node's model types unchanged, so an
  * unknown or misspelt field fails), the RBAC grants only get/list/watch on pods and nodes,
- * and the CLI accepts the DaemonSet's arguments (a real run against the mock API server).
+ * the DaemonSet neither throttles nor starves the sampler, and the CLI accepts the
+ * DaemonSet's arguments (a real run against the mock API server, logs named for the node).
+ * The image itself is built and run in image.e2e.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { delimiter, join, resolve } from 'node:path'
 import {
@@ -18,6 +20,7 @@ import {
   V1ServiceAccount,
 } from '@kubernetes/client-node'
 import { type KubeObject, MockKubernetesApi } from '@radvisor/testing'
+import { BINARY_IN_IMAGE, version } from '../scripts/build-image.ts'
 import { parse, parseAllDocuments } from 'yaml'
 import nodeList from '../fixtures/kubernetes/nodes.json'
 import podList from '../fixtures/kubernetes/pods.json'
@@ -106,10 +109,13 @@ interface Container {
   image: string
   args: string[]
   env: { name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[]
+  ports: { name: string; containerPort: number; protocol: string }[]
   resources: { requests: Record<string, string>; limits: Record<string, string> }
+  securityContext: { seccompProfile?: { type: string }; readOnlyRootFilesystem?: boolean; capabilities?: { drop: string[] } }
   volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[]
 }
 interface PodSpec {
+  priorityClassName?: string
   containers: Container[]
   volumes: { name: string; hostPath?: { path: string } }[]
 }
@@ -117,6 +123,11 @@ interface PodSpec {
 function daemonSetPod(): PodSpec {
   const [daemonSet] = ofKind('DaemonSet') as { spec: { template: { spec: PodSpec } } }[]
   return daemonSet!.spec.template.spec
+}
+
+/** `$(NAME)` references in `args` replaced from `env`, as the kubelet expands them. */
+function expand(args: readonly string[], env: Readonly<Record<string, string>>): string[] {
+  return args.map((arg) => arg.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (reference, name: string) => env[name] ?? reference))
 }
 
 /** The value following `flag` in `args`. */
@@ -135,26 +146,53 @@ describe('DaemonSet', () => {
     expect(flagValue(container!.args, '--cgroup-root')).toBe(mount.mountPath)
   })
 
-  test('writes logs to a hostPath, takes NODE_NAME from the downward API, and has requests and limits', () => {
+  test('writes logs to a hostPath, takes NODE_NAME from the downward API and names the node in log headers', () => {
     const pod = daemonSetPod()
     const [container] = pod.containers
     const directory = flagValue(container!.args, '--directory')!
     const logMount = container!.volumeMounts.find((m) => directory.startsWith(m.mountPath))!
     expect(pod.volumes.find((v) => v.name === logMount.name)?.hostPath).toBeDefined()
     expect(container!.env).toContainEqual({ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } })
-    for (const kind of ['requests', 'limits'] as const) expect(Object.keys(container!.resources[kind]).sort()).toEqual(['cpu', 'memory'])
+    expect(flagValue(container!.args, '--csvy-hostname')).toBe('$(NODE_NAME)')
   })
 
-  test("the image's entrypoint is `bunx radvisor`, on the Bun this workspace pins, and the arguments start with `run kubernetes`", () => {
+  test('bounds the logs on the node: retention by age and by size', () => {
+    const { args } = daemonSetPod().containers[0]!
+    expect(flagValue(args, '--csvy-retention-age')).toMatch(/^\d+d$/)
+    expect(flagValue(args, '--csvy-retention-size')).toMatch(/^\d+GiB$/)
+  })
+
+  test('requests CPU and memory, limits memory only: a CPU quota would throttle the 50 ms sampler', () => {
+    const { resources } = daemonSetPod().containers[0]!
+    expect(Object.keys(resources.requests).sort()).toEqual(['cpu', 'memory'])
+    expect(Object.keys(resources.limits)).toEqual(['memory'])
+  })
+
+  test('runs at system-node-critical priority, under the runtime default seccomp profile, with nothing writable but its mounts', () => {
+    const pod = daemonSetPod()
+    const { securityContext } = pod.containers[0]!
+    expect(pod.priorityClassName).toBe('system-node-critical')
+    expect(securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' })
+    expect(securityContext.readOnlyRootFilesystem).toBe(true)
+    expect(securityContext.capabilities?.drop).toEqual(['ALL'])
+  })
+
+  test('declares the metrics port that the prometheus sink serves', () => {
+    const { args, ports } = daemonSetPod().containers[0]!
+    const sinks = args.flatMap((arg, index) => (arg === '--sink' ? [args[index + 1]] : []))
+    expect(sinks).toEqual(['csvy', 'prometheus'])
+    const port = Number(flagValue(args, '--prometheus-listen')!.split(':').at(-1))
+    expect(ports).toEqual([{ name: 'metrics', containerPort: port, protocol: 'TCP' }])
+  })
+
+  test("runs the image scripts/build-image.ts makes: the binary from scratch, `run kubernetes` by default", () => {
     const dockerfile = readFileSync(join(DEPLOY, 'Dockerfile'), 'utf8')
-    const bun = JSON.parse(readFileSync(join(REPO, 'node_modules/bun/package.json'), 'utf8')).version as string
-    expect(dockerfile).toMatch(new RegExp(`^FROM oven/bun:${bun.replaceAll('.', '\\.')}-slim$`, 'm'))
-    expect(dockerfile).toContain('ENTRYPOINT ["bunx", "radvisor"]')
+    expect(dockerfile).toMatch(/^FROM scratch$/m)
+    expect(dockerfile).toContain(`ENTRYPOINT ["${BINARY_IN_IMAGE}"]`)
     expect(dockerfile).toContain('CMD ["run", "kubernetes"]')
-    for (const [, sources] of dockerfile.matchAll(/^COPY (.+) \S+$/gm)) {
-      for (const source of sources!.split(' ')) expect(existsSync(join(REPO, source))).toBe(true)
-    }
-    expect(daemonSetPod().containers[0]!.args.slice(0, 2)).toEqual(['run', 'kubernetes'])
+    const [container] = daemonSetPod().containers
+    expect(container!.image).toBe(`radvisor:${version()}`)
+    expect(container!.args.slice(0, 2)).toEqual(['run', 'kubernetes'])
   })
 })
 
@@ -176,10 +214,11 @@ describe("the DaemonSet's arguments, run by the CLI", () => {
    * in-cluster service account and a short --duration; NODE_NAME as the downward API sets it.
    */
   async function runWith(extra: string[] = []) {
-    const args = [...daemonSetPod().containers[0]!.args]
+    const args = expand(daemonSetPod().containers[0]!.args, { NODE_NAME: 'worker-2' })
     args[args.indexOf('--cgroup-root') + 1] = join(REPO, 'fixtures/kubernetes/cgroup/v2-systemd/root')
     const logs = mkdtempSync(join(folder, 'logs-'))
     args[args.indexOf('--directory') + 1] = logs
+    args[args.indexOf('--prometheus-listen') + 1] = '127.0.0.1:0'
     const kubeconfig = api.writeKubeconfig(join(folder, 'kubeconfig'))
     const child = Bun.spawn([join(REPO, 'node_modules/.bin/radvisor'), ...args, '--kube-config', kubeconfig, '--duration', '1s', ...extra], {
       cwd: REPO,
@@ -188,7 +227,7 @@ describe("the DaemonSet's arguments, run by the CLI", () => {
       stderr: 'pipe',
     })
     const stderr = await new Response(child.stderr).text()
-    return { code: await child.exited, stderr, logs: readdirSync(logs) }
+    return { code: await child.exited, stderr, logs: readdirSync(logs).map((name) => join(logs, name)) }
   }
 
   test('are accepted: the run succeeds and logs every pod of the node', async () => {
@@ -196,6 +235,7 @@ describe("the DaemonSet's arguments, run by the CLI", () => {
     expect(stderr).toContain('pods of node worker-2 (from NODE_NAME)')
     expect(code).toBe(0)
     expect(logs).toHaveLength(3)
+    for (const log of logs) expect(readFileSync(log, 'utf8')).toContain('\n  Hostname: worker-2\n')
   })
 
   test('and the same check rejects an argument the CLI does not know', async () => {

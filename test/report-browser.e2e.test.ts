@@ -13,21 +13,14 @@ if (!hasChromium) console.warn(`report browser test skipped: ${CHROMIUM} is miss
 
 const BROWSER_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
-interface ChartCheck {
-  target: number
-  kind: string
-  painted: number
-  shadedInside: number
-  shadedOutside: number
-}
-
 describe('HTML report in headless Chromium', () => {
   test.skipIf(!hasChromium)(
-    'draws four charts per target and shades the millibottlenecks where they are',
+    'draws the charts of each target, shades the millibottlenecks where they are, marks OOM kills, and says why a chart has no data',
     async () => {
       const { chromium } = await import('playwright-core')
       mkdirSync(ARTIFACTS, { recursive: true })
-      const report = await reportFiles(nodeFs, [join(ROOT, 'fixtures/report/v1-cpu-saturation.log'), join(ROOT, 'fixtures/report/v2-quota.log')])
+      const logs = ['v1-cpu-saturation.log', 'v2-quota.log', 'v2-signals.log', 'v2-host-network.log']
+      const report = await reportFiles(nodeFs, logs.map((name) => join(ROOT, 'fixtures/report', name)))
       const chunks: string[] = []
       writeHtml(report, (chunk) => chunks.push(chunk))
       const page = join(ARTIFACTS, 'report-browser.html')
@@ -46,38 +39,57 @@ describe('HTML report in headless Chromium', () => {
         tab.on('request', (request) => requests.push(request.url()))
         await tab.goto(`file://${page}`)
         await tab.waitForFunction(() => (window as unknown as { radvisorReady?: boolean }).radvisorReady === true, null, { timeout: 15_000 })
-        const checks: ChartCheck[] = await tab.evaluate(() => {
-          type Chart = { valToPos(value: number, scale: string, canvasPixels: boolean): number; bbox: { top: number; height: number } }
-          const charts = (window as unknown as { radvisorCharts: { target: number; kind: string; chart: Chart; runs: number[][]; canvas: HTMLCanvasElement }[] }).radvisorCharts
-          const reddish = (ctx: CanvasRenderingContext2D, x: number, chart: Chart): number => {
+        // Seconds with no millibottleneck or OOM kill of any resource, per target (the host-network log ends at 0.3 s).
+        const quiet = [0.65, 0.65, 0.8, 0.15]
+        const { checks, panels, note } = await tab.evaluate((quiet) => {
+          type Chart = { valToPos(value: number, scale: string, canvasPixels: boolean): number; bbox: { top: number; height: number }; data: (number | null)[][] }
+          const charts = (window as unknown as { radvisorCharts: { target: number; kind: string; chart: Chart; runs: number[][]; oom: number[][]; canvas: HTMLCanvasElement }[] }).radvisorCharts
+          const panels = (window as unknown as { radvisorPanels: { target: number; kind: string; noData: string | null; holder: HTMLElement }[] }).radvisorPanels
+          // pixels at 10 heights of the plot at x matching `match`
+          const column = (ctx: CanvasRenderingContext2D, x: number, chart: Chart, match: (r: number, g: number, b: number) => boolean): number => {
             let count = 0
             for (let i = 1; i <= 10; i++) {
               const [r, g, b, a] = ctx.getImageData(Math.round(x), Math.round(chart.bbox.top + (chart.bbox.height * i) / 11), 1, 1).data
-              if ((a as number) > 0 && (r as number) > (g as number) + 50 && (r as number) > (b as number) + 50) count++
+              if ((a as number) > 0 && match(r as number, g as number, b as number)) count++
             }
             return count
           }
-          return charts.map(({ target, kind, chart, runs, canvas }) => {
+          const reddish = (r: number, g: number, b: number): boolean => r > g + 50 && r > b + 50
+          const orange = (r: number, g: number, b: number): boolean => r > 200 && g > 60 && g < 120 && b < 60 // the OOM mark, rgb(234, 88, 12)
+          const checks = charts.map(({ target, kind, chart, runs, oom, canvas }) => {
             const ctx = canvas.getContext('2d') as CanvasRenderingContext2D
             const pixels = ctx.getImageData(0, 0, canvas.width, canvas.height).data
             let painted = 0
-            for (let i = 3; i < pixels.length; i += 4) if ((pixels[i] as number) > 0) painted++
+            let received = 0 // the network chart's received line, #0891b2
+            for (let i = 0; i < pixels.length; i += 4) {
+              if ((pixels[i + 3] as number) > 0) painted++
+              if (Math.abs((pixels[i] as number) - 8) < 40 && Math.abs((pixels[i + 1] as number) - 145) < 40 && Math.abs((pixels[i + 2] as number) - 178) < 40) received++
+            }
             const run = runs[0]
-            const inside = run ? reddish(ctx, chart.valToPos(((run[0] as number) + (run[1] as number)) / 2, 'x', true), chart) : -1
-            // 0.65 s: no millibottleneck of any resource in either fixture
-            const outside = reddish(ctx, chart.valToPos(0.65, 'x', true), chart)
-            return { target, kind, painted, shadedInside: inside, shadedOutside: outside }
+            const inside = run ? column(ctx, chart.valToPos(((run[0] as number) + (run[1] as number)) / 2, 'x', true), chart, reddish) : -1
+            const outside = column(ctx, chart.valToPos(quiet[target] as number, 'x', true), chart, reddish)
+            const kill = oom[0]
+            const oomAt = kill ? column(ctx, chart.valToPos(kill[0] as number, 'x', true), chart, orange) : -1
+            const oomAway = column(ctx, chart.valToPos(0.45, 'x', true), chart, orange)
+            const values = (chart.data[1] ?? []).filter((value) => value !== null).length
+            return { target, kind, painted, received, values, shadedInside: inside, shadedOutside: outside, oomAt, oomAway }
           })
-        })
+          const shown = panels.map(({ target, kind, noData, holder }) => ({ target, kind, noData, text: holder.innerText, height: holder.getBoundingClientRect().height, canvases: holder.querySelectorAll('canvas').length }))
+          const note = (document.querySelector('#target-2 [data-note="over-quota"]') as HTMLElement | null)?.innerText ?? null
+          return { checks, panels: shown, note }
+        }, quiet)
         await tab.screenshot({ path: join(ARTIFACTS, 'report-browser.png'), fullPage: true })
 
         expect(errors).toEqual([])
         expect(requests.filter((url) => !url.startsWith('file://'))).toEqual([])
-        expect(checks.map(({ target, kind }) => `${target}:${kind}`)).toEqual(
-          [0, 1].flatMap((target) => ['cpu', 'memory', 'io', 'throttling'].map((kind) => `${target}:${kind}`)),
-        )
+        const base = ['cpu', 'memory', 'io', 'throttling']
+        expect(checks.map(({ target, kind }) => `${target}:${kind}`)).toEqual([
+          ...[0, 1].flatMap((target) => base.map((kind) => `${target}:${kind}`)),
+          ...[...base, 'pressure', 'network'].map((kind) => `2:${kind}`),
+          ...[...base, 'pressure'].map((kind) => `3:${kind}`),
+        ])
         for (const check of checks) expect(check.painted).toBeGreaterThan(1000)
-        const shaded = (target: number, kind: string): ChartCheck | undefined => checks.find((check) => check.target === target && check.kind === kind)
+        const shaded = (target: number, kind: string): (typeof checks)[number] | undefined => checks.find((check) => check.target === target && check.kind === kind)
         // web-1: the 150 ms CPU run at 0.2-0.35 s and the memory interval at 0.82-0.87 s
         expect(shaded(0, 'cpu')?.shadedInside).toBeGreaterThanOrEqual(6)
         expect(shaded(0, 'memory')?.shadedInside).toBeGreaterThanOrEqual(6)
@@ -85,7 +97,29 @@ describe('HTML report in headless Chromium', () => {
         // api: CPU and throttling at 0.2-0.4 s
         expect(shaded(1, 'cpu')?.shadedInside).toBeGreaterThanOrEqual(6)
         expect(shaded(1, 'throttling')?.shadedInside).toBeGreaterThanOrEqual(6)
-        for (const check of checks) expect(check.shadedOutside).toBe(0)
+        // checkout: CPU pressure at 0.35-0.55 s shaded on the pressure chart, the OOM kill at 0.65 s marked on the memory chart only
+        expect(shaded(2, 'pressure')?.shadedInside).toBeGreaterThanOrEqual(6)
+        expect(shaded(2, 'memory')?.oomAt).toBeGreaterThanOrEqual(8)
+        for (const check of checks) {
+          expect(check.shadedOutside).toBe(0)
+          expect(check.oomAway).toBe(0)
+          if (!(check.target === 2 && check.kind === 'memory')) expect(check.oomAt).toBe(-1)
+        }
+        // the network chart is drawn: 20 intervals received, the line on the canvas
+        expect(shaded(2, 'network')?.values).toBe(20)
+        expect(shaded(2, 'network')?.received).toBeGreaterThan(200)
+        expect(shaded(2, 'cpu')?.received).toBeLessThan(50)
+        // charts without data are panels saying why, at a chart's height, with no canvas
+        const empty = panels.filter((panel) => panel.noData !== null)
+        expect(empty.map(({ target, kind }) => `${target}:${kind}`)).toEqual(['0:pressure', '0:network', '1:pressure', '1:network', '3:network'])
+        for (const panel of empty) {
+          expect(panel.canvases).toBe(0)
+          expect(panel.height).toBeGreaterThan(150)
+          expect(panel.text).toContain(panel.kind === 'pressure' ? 'Pressure' : 'Network')
+        }
+        expect(empty[0]?.text).toContain('no data: not in this log (radvisor 1.4 columns)')
+        expect(empty[4]?.text).toContain('no data: host network namespace: traffic not attributed to the target')
+        expect(note).toContain('CPU reaches 200% of the quota in some intervals. An interval (50 ms) is shorter than the CFS period')
       } finally {
         await browser.close()
       }

@@ -132,16 +132,20 @@ test('the Prometheus endpoint can be scraped during a run', async () => {
   try {
     let text: string | null = null
     // Wait for the server to come up and for a few samples to be taken.
-    for (let i = 0; i < 300 && !text?.includes('radvisor_cpu_peak_utilization{'); i++) {
+    for (let i = 0; i < 300 && !text?.includes('radvisor_cpu_peak_cores{'); i++) {
       text = await fetch(`http://127.0.0.1:${port}/metrics`).then((response) => response.text(), () => null)
-      if (!text?.includes('radvisor_cpu_peak_utilization{')) await Bun.sleep(10)
+      if (!text?.includes('radvisor_cpu_peak_cores{')) await Bun.sleep(10)
     }
     const families = parsePrometheusTextFormat(text ?? '')
     const sample = (name: string) => families.find((family) => family.name === name)?.metrics[0]
     expect(sample('radvisor_cpu_usage_seconds_total')?.labels).toEqual({ id: 'static-1', name: 'static/one', provider: 'static', namespace: 'e2e' })
-    expect(sample('radvisor_pids')?.value).toBe('7')
+    expect(sample('radvisor_tasks')?.value).toBe('7')
     // The made-up counter grows by half a core.
-    expect(Number(sample('radvisor_cpu_peak_utilization')?.value)).toBeGreaterThan(0.3)
+    expect(Number(sample('radvisor_cpu_peak_cores')?.value)).toBeGreaterThan(0.3)
+    // radvisor's own health: the run's version, one target, ticks that ran.
+    expect(sample('radvisor_build_info')?.labels).toEqual({ version: expect.stringMatching(/^\d+\.\d+\.\d+/) })
+    expect(sample('radvisor_targets')?.value).toBe('1')
+    expect(Number(sample('radvisor_ticks_total')?.value)).toBeGreaterThan(0)
   } finally {
     expect(await child.exited).toBe(0)
   }

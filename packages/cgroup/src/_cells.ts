@@ -217,3 +217,50 @@ export function putKeySums(row: Row, file: StatFile, keys: readonly Uint8Array[]
   }
   for (let k = 0; k < keys.length; k++) sums.put(row, k)
 }
+
+const SOME = ascii('some ')
+const FULL = ascii('full ')
+const TOTAL = ascii('total=')
+const PRESSURE_SHAPE = 'some|full avg10=<ratio> avg60=<ratio> avg300=<ratio> total=<µs>'
+
+/**
+ * A pressure (PSI) file, `cpu.pressure`, `memory.pressure` or `io.pressure`:
+ * `some avg10=… avg60=… avg300=… total=<µs>` and the same for `full`, into two cells, the
+ * `total=` of `some` and of `full` (the first line of each kind). A kind the kernel does not
+ * show (`full` in `cpu.pressure` before Linux 5.13) is an empty cell; a line of another shape
+ * empties both, reported once. `total=` is the line's last token, as the kernel prints it.
+ */
+export function putPressure(row: Row, file: StatFile): void {
+  const buf = file.buf
+  const length = file.length
+  // Value offsets of `some` and `full`; an end of 0 means not seen (a value never starts at 0).
+  let someStart = 0
+  let someEnd = 0
+  let fullStart = 0
+  let fullEnd = 0
+  for (let line = 0; line < length; line = indexOf(buf, NEWLINE, line, length) + 1) {
+    const end = trimEnd(buf, line, indexOf(buf, NEWLINE, line, length))
+    if (end === line) continue
+    const some = bytesEqual(buf, line, end, SOME)
+    let total = -1
+    if (some || bytesEqual(buf, line, end, FULL)) {
+      for (let token = line + SOME.length; token < end; token = indexOf(buf, SPACE, token, end) + 1) {
+        if (bytesEqual(buf, token, end, TOTAL)) total = token + TOTAL.length
+      }
+    }
+    if (total < 0 || total === end || indexOf(buf, SPACE, total, end) < end) {
+      reportLine(file, buf, line, end, PRESSURE_SHAPE)
+      row.putEmpty()
+      return row.putEmpty()
+    }
+    if (some && someEnd === 0) {
+      someStart = total
+      someEnd = end
+    } else if (!some && fullEnd === 0) {
+      fullStart = total
+      fullEnd = end
+    }
+  }
+  putToken(row, file, someStart, someEnd, false, null)
+  putToken(row, file, fullStart, fullEnd, false, null)
+}

@@ -1,6 +1,8 @@
 import type { Clock, Collector, CollectorFactory, FileSystem, Logger, Target } from '@radvisor/core'
+import type { ColumnSet } from './columns.ts'
 import { detectHierarchy, type Hierarchy } from './hierarchy.ts'
-import { type CgroupCandidate, type CgroupDriver, candidatePaths, containerCgroupNames, podCgroupPaths } from './paths.ts'
+import { NetworkNamespaces } from './namespaces.ts'
+import { type CgroupCandidate, type CgroupDriver, candidatePaths, containerCgroupNames, leafCandidate, podCgroupPaths } from './paths.ts'
 import { CgroupV1Collector } from './v1.ts'
 import { CgroupV2Collector } from './v2.ts'
 
@@ -12,6 +14,10 @@ export interface CollectorFactoryOptions {
   readonly clock: Clock
   /** Text of `/proc/self/mountinfo`, for tests; read through `fs` otherwise. */
   readonly mountinfo?: string
+  /** `extended` (the default: radvisor 1.4's columns, then pressure, memory events, network) or `radvisor` (`--columns`). */
+  readonly columns?: ColumnSet
+  /** Where the targets' processes are seen, for their network counters (default `/proc`; a fake one in tests). */
+  readonly procRoot?: string
 }
 
 /** The v1 controllers whose folders tell whether a cgroup exists, most read first. */
@@ -24,12 +30,16 @@ const PROBE_CONTROLLERS = ['cpuacct', 'cpu', 'memory', 'pids', 'blkio']
  * a unified host, the v1 collector otherwise. Collectors report bad input as warnings.
  */
 export function createCollectorFactory(options: CollectorFactoryOptions): CollectorFactory & { readonly hierarchy: Hierarchy } {
-  const { fs, logger, clock } = options
+  const { fs, logger, clock, columns = 'extended' } = options
   const hierarchy = detectHierarchy(options)
   const bases = hierarchy.version === 'v2' ? [hierarchy.unified!] : probeFolders(hierarchy)
   let driver: CgroupDriver | null = null
   /** Unreadable values are warnings; a controller's folder removed (a container exiting) is verbose. */
   const reportProblem = (message: string, expected = false): void => (expected ? logger.debug('Removed', message) : logger.warn(message))
+  const network =
+    columns === 'extended'
+      ? new NetworkNamespaces(fs, options.procRoot ?? '/proc', (message, expected) => (expected ? logger.debug('Network', message) : logger.warn(message)))
+      : undefined
 
   const under = (base: string, path: string): string => (path ? `${base}/${path}` : base)
   const exists = (path: string): boolean => bases.some((base) => fs.existsSync(under(base, path)))
@@ -39,7 +49,11 @@ export function createCollectorFactory(options: CollectorFactoryOptions): Collec
   /** The first candidate that exists; pod containers are found by listing their pod's folder. */
   const resolve = (target: Target): CgroupCandidate | null => {
     const locator = target.cgroup
-    if (locator.kind !== 'pod-container') return ordered(candidatePaths(locator)).find((c) => exists(c.path)) ?? null
+    if (locator.kind !== 'pod-container') {
+      const found = ordered(candidatePaths(locator)).find((c) => exists(c.path))
+      const leaf = found && leafCandidate(found.path)
+      return leaf && exists(leaf) ? { ...found, path: leaf } : (found ?? null)
+    }
     const names = containerCgroupNames(locator.containerId, locator.runtime)
     for (const pod of ordered(podCgroupPaths(locator.uid, locator.qos))) {
       for (const base of bases) {
@@ -59,7 +73,7 @@ export function createCollectorFactory(options: CollectorFactoryOptions): Collec
         driver = found.driver
         logger.status('Identified', `${driver} as cgroup driver`)
       }
-      const collectorOptions = { fs, clock, hierarchy, cgroup: found.path, driver: found.driver, onProblem: reportProblem }
+      const collectorOptions = { fs, clock, hierarchy, cgroup: found.path, driver: found.driver, onProblem: reportProblem, columns, network }
       return hierarchy.version === 'v2' ? new CgroupV2Collector(collectorOptions) : new CgroupV1Collector(collectorOptions)
     },
     describe(target: Target): string {

@@ -20,7 +20,7 @@ export interface DetectOptions {
 }
 
 /** The v1 controllers the kernel knows (folder names are one or several, joined by commas). */
-const V1_CONTROLLERS = new Set([
+export const V1_CONTROLLERS: ReadonlySet<string> = new Set([
   'blkio',
   'cpu',
   'cpuacct',

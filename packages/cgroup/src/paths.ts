@@ -79,3 +79,16 @@ export function candidatePaths(locator: CgroupLocator): CgroupCandidate[] {
 export function normalizePath(path: string): string {
   return path.replace(/^\/+|\/+$/g, '')
 }
+
+/** A Podman container's systemd scope. */
+const LIBPOD_SCOPE = /(?:^|\/)libpod-[0-9a-f]{64}\.scope$/
+
+/**
+ * Where inside a found cgroup the target's processes and limits really are, if not in it:
+ * crun (Podman's runtime on Debian and Fedora) puts a container's processes, `cpu.max` and
+ * `memory.max` in a `container` child of its `libpod-<id>.scope`, whose own limits stay `max`.
+ */
+export function leafCandidate(path: string): string | null {
+  return LIBPOD_SCOPE.test(path) ? `${path}/container` : null
+}
+

@@ -3,10 +3,14 @@ import { checkList, countValues, putDeviceSum, putKeyed, putList, putOperationSu
 import { CgroupFiles } from './_cgroup-files.ts'
 import { ColumnSums } from './_columns.ts'
 import { cgroupUnreadable } from './_failure.ts'
-import { readCpuQuota } from './_quota.ts'
 import { KeyedValues } from './_keyed.ts'
+import { NetworkCounters } from './_network.ts'
+import { PressureCells } from './_pressure.ts'
+import { readCpuQuota } from './_quota.ts'
 import type { StatFile } from './_stat-file.ts'
 import { U64Sums } from './_u64.ts'
+import { type ColumnSet, NETWORK_COLUMNS, PRESSURE_COLUMNS } from './columns.ts'
+import { NetworkNamespaces } from './namespaces.ts'
 import type { Hierarchy } from './hierarchy.ts'
 
 /** `memory.stat` keys, in column order, and the columns they fill. */
@@ -68,6 +72,31 @@ export const V1_COLUMNS: readonly string[] = [
   ...BLKIO_OPERATIONS.flatMap(([, column]) => ['read', 'write', 'sync', 'async'].map((op) => `${column}.${op}`)),
 ]
 
+const OOM_CONTROL_KEYS = ['oom_kill', 'under_oom']
+
+/**
+ * The extended cgroup v1 columns: radvisor's, then pressure stall totals (from the v2
+ * hierarchy of a hybrid host, where the cgroup has the same path there), `memory.oom_control`
+ * and the network counters.
+ */
+export const V1_EXTENDED_COLUMNS: readonly string[] = [
+  ...V1_COLUMNS,
+  ...PRESSURE_COLUMNS,
+  ...OOM_CONTROL_KEYS.map((key) => `memory.oom_control/${key}`),
+  ...NETWORK_COLUMNS,
+]
+
+/** The v1 controllers whose `cgroup.procs` name a target's processes, most likely populated first. */
+const PROCESS_CONTROLLERS = ['cpuacct', 'cpu', 'pids', 'memory', 'blkio']
+
+/** What the extended columns read beyond radvisor's. */
+interface ExtendedV1 {
+  readonly pressure: PressureCells
+  readonly oomControl: StatFile
+  readonly oomControlKeys: KeyedValues
+  readonly network: NetworkCounters
+}
+
 /** Where a collector reads: the detected hierarchy and the cgroup path relative to it. */
 export interface CgroupCollectorOptions {
   readonly fs: FileSystem
@@ -83,6 +112,14 @@ export interface CgroupCollectorOptions {
    * own. Silent by default; the factory passes the logger's warnings.
    */
   readonly onProblem?: (message: string, expected?: boolean) => void
+  /** `extended` (the default) or `radvisor` (radvisor 1.4's columns only, no other file opened). */
+  readonly columns?: ColumnSet
+  /**
+   * The host's network namespace and where processes are seen, shared by a factory's collectors
+   * (so that problems concerning every target are reported once); by default this collector's
+   * own, over `/proc`.
+   */
+  readonly network?: NetworkNamespaces
 }
 
 /** The most CPUs `cpu.usage.percpu` may list (Linux's largest NR_CPUS). */
@@ -126,8 +163,10 @@ export class CgroupV1Collector implements Collector {
   private readonly sums = new U64Sums(4)
   /** The most values `cpu.usage.percpu` may hold: the CPUs counted at open. */
   private readonly cpuCount: number
+  /** Null with `columns: 'radvisor'`. */
+  private readonly extended: ExtendedV1 | null
 
-  constructor({ fs, clock, hierarchy, cgroup, driver, onProblem = () => {} }: CgroupCollectorOptions) {
+  constructor({ fs, clock, hierarchy, cgroup, driver, onProblem = () => {}, columns = 'extended', network }: CgroupCollectorOptions) {
     this.clock = clock
     const name = cgroup || '/'
     const files = new CgroupFiles(fs, name, onProblem)
@@ -163,6 +202,23 @@ export class CgroupV1Collector implements Collector {
     this.blkioTime = files.openRecursiveFirst(blkio, 'blkio.time')
     this.blkioSectors = files.openRecursiveFirst(blkio, 'blkio.sectors')
     this.blkioOperations = BLKIO_OPERATIONS.map(([file]) => files.openRecursiveFirst(blkio, file))
+    // The same cgroup in the v2 hierarchy of a hybrid host (systemd keeps both), for its pressure files.
+    const unified = hierarchy.unified === null ? undefined : cgroup ? `${hierarchy.unified}/${cgroup}` : hierarchy.unified
+    this.extended =
+      columns === 'radvisor'
+        ? null
+        : {
+            pressure: new PressureCells(files, unified),
+            oomControl: files.open(memory, 'memory.oom_control'),
+            oomControlKeys: new KeyedValues(OOM_CONTROL_KEYS),
+            network: new NetworkCounters({
+              fs,
+              clock,
+              namespaces: network ?? new NetworkNamespaces(fs, '/proc', (message, expected) => expected || onProblem(message)),
+              folders: [...PROCESS_CONTROLLERS.map(folder), unified].filter((path) => path !== undefined),
+              onProblem: (message) => onProblem(`cgroup ${name}: ${message}`),
+            }),
+          }
     files.read()
     const cpuCount = countValues(this.usagePerCpu)
     this.cpuCount = cpuCount > 0 ? Math.min(cpuCount, MAX_CPUS) : MAX_CPUS
@@ -170,13 +226,15 @@ export class CgroupV1Collector implements Collector {
       type: 'cgroup_v1',
       cgroup: name,
       driver,
-      columns: V1_COLUMNS,
+      columns: this.extended ? V1_EXTENDED_COLUMNS : V1_COLUMNS,
       columnTypes: { read: { Type: 'epoch19' }, 'cpu.usage.percpu': { Type: 'int', Count: cpuCount } },
       cpuQuota: readCpuQuota(fs, cpu, undefined),
+      ...(this.extended && { network: this.extended.network.attribution }),
     }
     if (!files.opened) {
       const folders = [pids, cpu, cpuacct, memory, blkio].filter((path) => path !== undefined)
       files.error = cgroupUnreadable(name, folders)
+      this.extended?.network.close()
     }
   }
 
@@ -188,7 +246,11 @@ export class CgroupV1Collector implements Collector {
   collect(row: Row): boolean {
     if (this.error) return false
     row.putTime(this.clock.now())
-    if (this.files.read() < 0) return false
+    if (this.files.read() < 0) {
+      // Gone: the network files must not keep the target's network namespace alive.
+      this.extended?.network.close()
+      return false
+    }
     putValue(row, this.pidsCurrent, false, null)
     putValue(row, this.pidsMax, true, null)
     const perCpu = this.usagePerCpu
@@ -217,10 +279,18 @@ export class CgroupV1Collector implements Collector {
     putDeviceSum(row, this.blkioSectors, this.sums)
     const operations = this.blkioOperations
     for (let i = 0; i < operations.length; i++) putOperationSums(row, operations[i]!, this.sums)
+    const extended = this.extended
+    if (extended !== null) {
+      extended.pressure.put(row)
+      extended.oomControlKeys.locate(extended.oomControl.buf, extended.oomControl.length)
+      putKeyed(row, extended.oomControl, extended.oomControlKeys, null)
+      extended.network.put(row)
+    }
     return true
   }
 
   close(): void {
     this.files.close()
+    this.extended?.network.close()
   }
 }

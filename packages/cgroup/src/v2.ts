@@ -3,10 +3,14 @@ import { ascii, MAX_TEXT, ZERO_TEXT } from './_bytes.ts'
 import { putKeyed, putKeySums, putValue } from './_cells.ts'
 import { CgroupFiles } from './_cgroup-files.ts'
 import { cgroupUnreadable } from './_failure.ts'
-import { readCpuQuota } from './_quota.ts'
 import { KeyedValues } from './_keyed.ts'
+import { NetworkCounters } from './_network.ts'
+import { PressureCells } from './_pressure.ts'
+import { readCpuQuota } from './_quota.ts'
 import type { StatFile } from './_stat-file.ts'
 import { U64Sums } from './_u64.ts'
+import { NETWORK_COLUMNS, PRESSURE_COLUMNS } from './columns.ts'
+import { NetworkNamespaces } from './namespaces.ts'
 import type { CgroupCollectorOptions } from './v1.ts'
 
 const CPU_STAT_KEYS = ['usage_usec', 'system_usec', 'user_usec', 'nr_periods', 'nr_throttled', 'throttled_usec']
@@ -32,6 +36,7 @@ const MEMORY_STAT_KEYS = [
 ]
 const IO_STAT_KEYS = ['rbytes', 'wbytes', 'rios', 'wios', 'dbytes', 'dios']
 const IO_STAT_KEY_BYTES = IO_STAT_KEYS.map(ascii)
+const MEMORY_EVENTS_KEYS = ['low', 'high', 'max', 'oom', 'oom_kill']
 
 /** The cgroup v2 columns, in order (radvisor's `cgroup_v2` schema, DESIGN §5). */
 export const V2_COLUMNS: readonly string[] = [
@@ -45,6 +50,25 @@ export const V2_COLUMNS: readonly string[] = [
   ...MEMORY_STAT_KEYS.map((key) => `memory.stat/${key}`),
   ...IO_STAT_KEYS.map((key) => `io.stat/${key}`),
 ]
+
+/**
+ * The extended cgroup v2 columns: radvisor's, then pressure stall totals, `memory.events`
+ * (hierarchical: a pod's counts include its containers') and the network counters.
+ */
+export const V2_EXTENDED_COLUMNS: readonly string[] = [
+  ...V2_COLUMNS,
+  ...PRESSURE_COLUMNS,
+  ...MEMORY_EVENTS_KEYS.map((key) => `memory.events/${key}`),
+  ...NETWORK_COLUMNS,
+]
+
+/** What the extended columns read beyond radvisor's. */
+interface ExtendedV2 {
+  readonly pressure: PressureCells
+  readonly memoryEvents: StatFile
+  readonly memoryEventsKeys: KeyedValues
+  readonly network: NetworkCounters
+}
 
 /**
  * Reads a cgroup of the unified (v2) hierarchy. Opens every file once; each tick reads
@@ -68,8 +92,10 @@ export class CgroupV2Collector implements Collector {
   private readonly memoryKeys = new KeyedValues(MEMORY_STAT_KEYS)
   private readonly ioStat: StatFile
   private readonly sums = new U64Sums(IO_STAT_KEYS.length)
+  /** Null with `columns: 'radvisor'`. */
+  private readonly extended: ExtendedV2 | null
 
-  constructor({ fs, clock, hierarchy, cgroup, driver, onProblem = () => {} }: CgroupCollectorOptions) {
+  constructor({ fs, clock, hierarchy, cgroup, driver, onProblem = () => {}, columns = 'extended', network }: CgroupCollectorOptions) {
     this.clock = clock
     const name = cgroup || '/'
     const files = new CgroupFiles(fs, name, onProblem)
@@ -84,15 +110,34 @@ export class CgroupV2Collector implements Collector {
     this.memoryMax = files.open(folder, 'memory.max')
     this.memoryStat = files.open(folder, 'memory.stat')
     this.ioStat = files.open(folder, 'io.stat')
+    this.extended =
+      columns === 'radvisor'
+        ? null
+        : {
+            pressure: new PressureCells(files, folder),
+            memoryEvents: files.open(folder, 'memory.events'),
+            memoryEventsKeys: new KeyedValues(MEMORY_EVENTS_KEYS),
+            network: new NetworkCounters({
+              fs,
+              clock,
+              namespaces: network ?? new NetworkNamespaces(fs, '/proc', (message, expected) => expected || onProblem(message)),
+              folders: [folder],
+              onProblem: (message) => onProblem(`cgroup ${name}: ${message}`),
+            }),
+          }
     this.info = {
       type: 'cgroup_v2',
       cgroup: name,
       driver,
-      columns: V2_COLUMNS,
+      columns: this.extended ? V2_EXTENDED_COLUMNS : V2_COLUMNS,
       columnTypes: { read: { Type: 'epoch19' } },
       cpuQuota: readCpuQuota(fs, undefined, folder),
+      ...(this.extended && { network: this.extended.network.attribution }),
     }
-    if (!files.opened) files.error = cgroupUnreadable(name, [folder])
+    if (!files.opened) {
+      files.error = cgroupUnreadable(name, [folder])
+      this.extended?.network.close()
+    }
   }
 
   /** Set when no file could be opened, or once every file is gone (the cgroup was removed). */
@@ -103,7 +148,12 @@ export class CgroupV2Collector implements Collector {
   collect(row: Row): boolean {
     if (this.error) return false
     row.putTime(this.clock.now())
-    if (this.files.read() <= 0) return false
+    const withData = this.files.read()
+    if (withData <= 0) {
+      // Gone: the network files must not keep the target's network namespace alive.
+      if (withData < 0) this.extended?.network.close()
+      return false
+    }
     putValue(row, this.pidsCurrent, false, ZERO_TEXT)
     putValue(row, this.pidsMax, true, MAX_TEXT)
     this.cpuKeys.locate(this.cpuStat.buf, this.cpuStat.length)
@@ -114,10 +164,18 @@ export class CgroupV2Collector implements Collector {
     this.memoryKeys.locate(this.memoryStat.buf, this.memoryStat.length)
     putKeyed(row, this.memoryStat, this.memoryKeys, ZERO_TEXT)
     putKeySums(row, this.ioStat, IO_STAT_KEY_BYTES, this.sums)
+    const extended = this.extended
+    if (extended !== null) {
+      extended.pressure.put(row)
+      extended.memoryEventsKeys.locate(extended.memoryEvents.buf, extended.memoryEvents.length)
+      putKeyed(row, extended.memoryEvents, extended.memoryEventsKeys, null)
+      extended.network.put(row)
+    }
     return true
   }
 
   close(): void {
     this.files.close()
+    this.extended?.network.close()
   }
 }

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test'
 import { type FileSystem, memoryLogger, RadvisorError } from '@radvisor/core'
 import { createFakeCgroupFs } from '@radvisor/testing'
 import { CgroupV1Collector, CgroupV2Collector, createCollectorFactory } from '../src/index.ts'
-import { fakeClock, target, tick } from './_support.ts'
+import { cell, fakeClock, target, tick } from './_support.ts'
 
 const UID = '0b6f1f0e-8d7c-4b8e-9f3a-6c2d1e5a7b90'
 const ESCAPED = UID.replaceAll('-', '_')
@@ -34,6 +34,24 @@ describe('createCollectorFactory', () => {
       '/sys/fs/cgroup/cpu,cpuacct/system.slice/docker-three.scope, /sys/fs/cgroup/cpu,cpuacct/docker/three',
     )
     expect(logger.lines.filter((line) => line.includes('Identified'))).toEqual(['  Identified systemd as cgroup driver'])
+  })
+
+  test("a Podman scope whose processes and limits crun put in its container child is collected there", () => {
+    const id = 'c'.repeat(64)
+    const scope = `machine.slice/libpod-${id}.scope`
+    const { factory } = factoryFor({
+      'cgroup.controllers': 'cpu memory pids\n',
+      [`${scope}/cpu.max`]: 'max 100000\n',
+      [`${scope}/container/cpu.max`]: '20000 100000\n',
+      [`${scope}/container/memory.max`]: '67108864\n',
+      [`${scope}/container/cpu.stat`]: 'usage_usec 5\n',
+      'machine.slice/libpod-other.scope/cpu.stat': 'usage_usec 1\n',
+    })
+    const collector = factory.open(target({ kind: 'path', path: scope }))!
+    expect(collector.info).toMatchObject({ cgroup: `${scope}/container`, cpuQuota: 0.2 })
+    expect(cell(collector, tick(collector), 'memory.max')).toBe('67108864')
+    // Without a container child (runc), the scope itself.
+    expect(factory.open(target({ kind: 'path', path: `machine.slice/libpod-${'d'.repeat(64)}.scope` }))).toBeNull()
   })
 
   test('a cgroup that does not exist yet gives null, and describe names the paths tried', () => {
@@ -88,7 +106,8 @@ describe('createCollectorFactory', () => {
     const root = factory.open(target({ kind: 'path', path: '/' }))!
     expect(root.info).toMatchObject({ cgroup: '/', driver: null })
     expect(tick(root)![3]).toBe('77')
-    expect(logger.lines).toEqual([])
+    // Only that the fake file system has no /proc (so no network counters), and no warning about it.
+    expect(logger.lines).toEqual([expect.stringMatching(/^ +Network network counters are not collected: .*\/proc\/1\/ns\/net failed with ENOENT/)])
   })
 
   test('no cgroup hierarchy at the root fails when the factory is created', () => {

@@ -19,6 +19,8 @@ const COLLECT_BOUND_MS = 50
 const U64_MAX = 2n ** 64n - 1n
 /** Limits the kernel writes as `max`, and so may a cell. */
 const MAX_ALLOWED = new Set(['pids.max', 'memory.high', 'memory.max'])
+/** `network.interfaces`: `<name> <8 u64s>` per interface, `;` between, names of letters, digits, `._-` and `%XX`. */
+const INTERFACE = /^[A-Za-z0-9._-]*(?:%[0-9A-F]{2}[A-Za-z0-9._-]*)*((?: \d{1,20}){8})$/
 console.log(`cgroup fuzz seed ${SEED} (repeat with RADVISOR_FUZZ_SEED=${SEED})`)
 
 /** mulberry32: a small, fast, seeded generator. */
@@ -158,6 +160,15 @@ function cellProblem(column: string, text: string, cpuCount: number): string | n
     if (!values.every(isU64)) return 'not a list of u64s'
     return values.length <= (cpuCount || 8192) ? null : `more than ${cpuCount} values`
   }
+  if (column === 'network.interfaces') {
+    const entries = text.split(';')
+    if (entries.length > 64) return 'more than 64 interfaces'
+    for (const entry of entries) {
+      const match = INTERFACE.exec(entry)
+      if (!match || entry.startsWith(' ') || !match[1]!.trim().split(' ').every(isU64)) return `not an interface entry: ${JSON.stringify(entry.slice(0, 80))}`
+    }
+    return null
+  }
   if (text === 'max') return MAX_ALLOWED.has(column) ? null : 'max where it is not allowed'
   return isU64(text) ? null : 'not a u64'
 }
@@ -192,7 +203,7 @@ function loadCase(name: string): Case {
       return (fake.fs.openSync as (...args: unknown[]) => number)(path, ...rest)
     }) as FileSystem['openSync'],
   }
-  const factory = createCollectorFactory({ root: fake.root, fs, logger, clock: fakeClock() })
+  const factory = createCollectorFactory({ root: fake.root, fs, logger, clock: fakeClock(), procRoot: fake.procRoot })
   return {
     name,
     fake,
@@ -203,9 +214,10 @@ function loadCase(name: string): Case {
       opening = []
       const collector = factory.open(target(cgroup))
       if (!collector) throw new Error(`fixture ${name}: no cgroup for ${JSON.stringify(cgroup)}`)
-      const files = opening.map((path) => path.slice(fake.root.length + 1))
+      // Absolute paths: the cgroup files, and /proc files of the target's process (net/dev).
+      const files = opening
       for (const file of files) {
-        if (!originals.has(file)) originals.set(file, new Uint8Array(fake.fs.readFileSync(join(fake.root, file)) as Buffer))
+        if (!originals.has(file)) originals.set(file, new Uint8Array(fake.fs.readFileSync(file) as Buffer))
       }
       const cpuCount = collector.info.columnTypes['cpu.usage.percpu']?.Count ?? 0
       return { collector, row: new Row(target(cgroup), collector.info.columns), files, cpuCount, reported: new Map() }
@@ -260,8 +272,13 @@ describe('fuzzed cgroup files', () => {
     const opened = cases.map((kase) => kase.targets.map((cgroup) => kase.open(cgroup)))
     const types = new Set(opened.flat().map((entry) => entry.collector.info.type))
     expect([...types].sort()).toEqual(['cgroup_v1', 'cgroup_v2'])
+    // The extended columns' files are among those mutated.
+    const fileNames = new Set(opened.flat().flatMap((entry) => entry.files.map((file) => file.split('/').slice(-2).join('/'))))
+    for (const file of ['cpu.pressure', 'memory.pressure', 'io.pressure', 'memory.events', 'memory.oom_control', 'net/dev', 'oom_score_adj']) {
+      expect([...fileNames].some((name) => name.endsWith(file))).toBe(true)
+    }
     // Straight to the files (they exist): `FakeCgroupFs.write` also creates folders, which costs more than a collect.
-    const write = (kase: Case, file: string, content: Uint8Array): void => kase.fake.fs.writeFileSync(join(kase.fake.root, file), content)
+    const write = (kase: Case, file: string, content: Uint8Array): void => kase.fake.fs.writeFileSync(file, content)
 
     let mutated = 0
     for (let iteration = 0; mutated < MUTATED_FILES; iteration++) {
@@ -286,7 +303,7 @@ describe('fuzzed cgroup files', () => {
     expect(mutated).toBeGreaterThanOrEqual(MUTATED_FILES)
   }, 60_000)
 
-  test('sums over devices are exact, or empty past 2^64 - 1 (seed ' + SEED + ')', () => {
+  test('sums over devices and interfaces are exact, or empty past 2^64 - 1 (seed ' + SEED + ')', () => {
     const random = generator(SEED ^ 0x5eed)
     const value = (): bigint =>
       random.pick([
@@ -300,18 +317,26 @@ describe('fuzzed cgroup files', () => {
     const cgroup = 'docker/abc'
     const fake = createFakeCgroupFs({ 'cpu,cpuacct/docker/abc/': '', 'blkio/docker/abc/blkio.time_recursive': ''})
     const v1 = createCollectorFactory({ root, fs: fake.fs, logger: memoryLogger(), clock: fakeClock(START_MS) }).open(target({ kind: 'path', path: cgroup }))!
-    const v2fake = createFakeCgroupFs({ 'cgroup.controllers': 'io\n', 'docker/abc/io.stat': '' })
-    const v2 = createCollectorFactory({ root, fs: v2fake.fs, logger: memoryLogger(), clock: fakeClock(START_MS) }).open(target({ kind: 'path', path: cgroup }))!
+    const v2fake = createFakeCgroupFs({ 'cgroup.controllers': 'io\n', 'docker/abc/io.stat': '', 'docker/abc/cgroup.procs': '77\n' })
+    v2fake.addProcess(1, { netns: 'net:[1]' })
+    v2fake.addProcess(77, { netns: 'net:[2]', netDev: '' })
+    const v2 = createCollectorFactory({ root, fs: v2fake.fs, logger: memoryLogger(), clock: fakeClock(START_MS), procRoot: v2fake.procRoot }).open(
+      target({ kind: 'path', path: cgroup }),
+    )!
     const row = (collector: Collector) => new Row(target({ kind: 'path', path: cgroup }), collector.info.columns)
     const [v1Row, v2Row] = [row(v1), row(v2)]
     const timeColumn = v1.info.columns.indexOf('blkio.time')
     const rbytesColumn = v2.info.columns.indexOf('io.stat/rbytes')
+    const txColumn = v2.info.columns.indexOf('network.tx_bytes')
+    const netDevHeadings = 'Inter-|   Receive |  Transmit\n face |bytes    packets|bytes    packets\n'
     for (let i = 0; i < 2000; i++) {
       const values = Array.from({ length: 1 + random.int(6) }, value)
       const sum = values.reduce((total, v) => total + v, 0n)
       const expected = sum <= U64_MAX ? String(sum) : ''
       fake.write(`blkio/${cgroup}/blkio.time_recursive`, values.map((v, device) => `8:${device * 16} ${v}\n`).join(''))
       v2fake.write(`${cgroup}/io.stat`, values.map((v, device) => `8:${device * 16} rbytes=${v} wbytes=0\n`).join(''))
+      const lines = values.map((v, device) => `  eth${device}: 0 0 0 0 0 0 0 0 ${v} 1 0 0 0 0 0 0\n`).join('')
+      v2fake.fs.writeFileSync('/proc/77/net/dev', `${netDevHeadings}    lo: 5 5 0 0 0 0 0 0 ${U64_MAX} 5 0 0 0 0 0 0\n${lines}`)
       v1Row.reset()
       v2Row.reset()
       v1.collect(v1Row)
@@ -319,6 +344,7 @@ describe('fuzzed cgroup files', () => {
       const context = `seed ${SEED}, sum of ${values.join(' + ')}`
       expect({ context, cell: v1Row.text(timeColumn) ?? '' }).toEqual({ context, cell: expected })
       expect({ context, cell: v2Row.text(rbytesColumn) ?? '' }).toEqual({ context, cell: expected })
+      expect({ context, cell: v2Row.text(txColumn) ?? '' }).toEqual({ context, cell: expected })
     }
   })
 })

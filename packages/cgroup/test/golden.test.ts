@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import * as nodeFs from 'node:fs'
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { type CgroupLocator, memoryLogger, Row, systemFileSystem } from '@radvisor/core'
-import { createFakeCgroupFs, cgroupFixturesDir } from '@radvisor/testing'
+import { copyCgroupFixture, createFakeCgroupFs, cgroupFixturesDir } from '@radvisor/testing'
 import { createCollectorFactory } from '../src/index.ts'
 import { fakeClock, START_MS, target } from './_support.ts'
 
@@ -49,29 +49,38 @@ afterAll(() => {
 function tree(name: string, where: 'memfs' | 'disk') {
   if (where === 'memfs') {
     const fake = createFakeCgroupFs(name)
-    return { root: fake.root, fs: fake.fs, write: fake.write, mountinfo: undefined }
+    return { root: fake.root, fs: fake.fs, write: fake.write, procRoot: fake.procRoot, mountinfo: undefined }
   }
-  const root = nodeFs.mkdtempSync(join(tmpdir(), `radvisor-golden-${name}-`))
-  copies.push(root)
-  nodeFs.cpSync(join(cgroupFixturesDir, name, 'root'), root, { recursive: true, verbatimSymlinks: true })
-  return { root, fs: systemFileSystem().fs, write: (file: string, content: string) => nodeFs.writeFileSync(join(root, file), content), mountinfo: '' }
+  const copy = nodeFs.mkdtempSync(join(tmpdir(), `radvisor-golden-${name}-`))
+  copies.push(copy)
+  const { root, procRoot } = copyCgroupFixture(name, copy)
+  const write = (file: string, content: string) => nodeFs.writeFileSync(join(root, file), content)
+  return { root, fs: systemFileSystem().fs, write, procRoot: procRoot ?? join(copy, 'proc'), mountinfo: '' }
 }
 
 // Each case: open every target, tick, apply the case's `next/` files (the tree one tick
-// later), tick again; the header and both rows must equal `expected/<target>.csv`, whose
-// `read` cells are normalised to READ (checked here against the fake clock instead).
-describe.each(cases.flatMap((entry) => [[entry.name, 'memfs'] as const, [entry.name, 'disk'] as const]))('fixture %s (%s)', (name, where) => {
+// later) and `next-proc/` (its /proc), tick again; the header and both rows must equal
+// `expected/<target>.csv` with `--columns radvisor`, whose `read` cells are normalised to
+// READ (checked here against the fake clock instead). With the extended columns (the default),
+// each row must be that row followed by `expected-extended/<target>.csv`'s, whose first line
+// gives the header's `Network`. Each in memfs and on disk.
+describe.each(
+  cases.flatMap((entry) => (['radvisor', 'extended'] as const).flatMap((columns) => (['memfs', 'disk'] as const).map((where) => [entry.name, columns, where] as const))),
+)('fixture %s, %s columns (%s)', (name, columns, where) => {
   const folder = join(cgroupFixturesDir, name)
   const targets = JSON.parse(readFileSync(join(folder, 'targets.json'), 'utf8')) as FixtureTarget[]
   const fake = tree(name, where)
   const clock = fakeClock()
   const logger = memoryLogger()
-  const factory = createCollectorFactory({ root: fake.root, fs: fake.fs, logger, clock, ...(fake.mountinfo !== undefined && { mountinfo: fake.mountinfo }) })
+  const factory = createCollectorFactory({ root: fake.root, fs: fake.fs, logger, clock, columns, procRoot: fake.procRoot, ...(fake.mountinfo !== undefined && { mountinfo: fake.mountinfo }) })
   const opened = targets.map((spec) => ({ spec, collector: factory.open(target(spec.cgroup, spec.name)) }))
   const lines = new Map(targets.map((spec) => [spec.name, [] as string[]]))
   for (let tickIndex = 0; tickIndex < 2; tickIndex++) {
     if (tickIndex === 1) {
       for (const file of filesUnder(join(folder, 'next'))) fake.write(file, readFileSync(join(folder, 'next', file), 'utf8'))
+      if (existsSync(join(folder, 'next-proc'))) {
+        for (const file of filesUnder(join(folder, 'next-proc'))) fake.fs.writeFileSync(join(fake.procRoot, file), readFileSync(join(folder, 'next-proc', file)))
+      }
       clock.advance(INTERVAL_MS)
     }
     for (const { spec, collector } of opened) {
@@ -99,8 +108,16 @@ describe.each(cases.flatMap((entry) => [[entry.name, 'memfs'] as const, [entry.n
       driver: spec.driver,
     })
     const expected = readFileSync(join(folder, 'expected', `${targetName}.csv`), 'utf8').trimEnd().split('\n')
-    expect(collector!.info.columns.join(',')).toBe(expected[0]!)
-    expect(lines.get(targetName)).toEqual(expected.slice(1))
+    if (columns === 'radvisor') {
+      expect(collector!.info.columns.join(',')).toBe(expected[0]!)
+      expect(lines.get(targetName)).toEqual(expected.slice(1))
+      expect(collector!.info.network).toBeUndefined()
+    } else {
+      const [network, extraColumns, ...extraRows] = readFileSync(join(folder, 'expected-extended', `${targetName}.csv`), 'utf8').trimEnd().split('\n')
+      expect(collector!.info.columns.join(',')).toBe(`${expected[0]},${extraColumns}`)
+      expect(lines.get(targetName)).toEqual(expected.slice(1).map((row, i) => `${row},${extraRows[i]}`))
+      expect(`# Network: ${collector!.info.network ?? '~'}`).toBe(network!)
+    }
     collector!.close()
   })
 })

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { RadvisorError } from '@radvisor/core'
 import { createFakeCgroupFs } from '@radvisor/testing'
-import { CgroupV2Collector, detectHierarchy, V2_COLUMNS } from '../src/index.ts'
+import { CgroupV2Collector, detectHierarchy, V2_COLUMNS, V2_EXTENDED_COLUMNS } from '../src/index.ts'
 import { cell, fakeClock, tick } from './_support.ts'
 
 const CGROUP = 'system.slice/docker-abc.scope'
@@ -21,10 +21,12 @@ describe('CgroupV2Collector', () => {
     expect(V2_COLUMNS.slice(-6)).toEqual(['io.stat/rbytes', 'io.stat/wbytes', 'io.stat/rios', 'io.stat/wios', 'io.stat/dbytes', 'io.stat/dios'])
   })
 
-  test('missing files and keys give the kernel’s defaults: 0, and max for limits', () => {
+  test('missing files and keys give the kernel’s defaults: 0, and max for limits; the extended cells are empty', () => {
     const { collector } = open({ 'cpu.stat': 'usage_usec 1000\nuser_usec 600\nsystem_usec 400\n' })
     const cells = tick(collector)!
-    expect(cells.slice(1)).toEqual(['0', 'max', '1000', '400', '600', '0', '0', '0', '0', 'max', 'max', ...Array(24).fill('0')])
+    expect(cells.slice(1, V2_COLUMNS.length)).toEqual(['0', 'max', '1000', '400', '600', '0', '0', '0', '0', 'max', 'max', ...Array(24).fill('0')])
+    // Pressure, memory.events and network: files the kernel lacks are empty cells, not defaults.
+    expect(cells.slice(V2_COLUMNS.length)).toEqual(Array(V2_EXTENDED_COLUMNS.length - V2_COLUMNS.length).fill(''))
     expect(collector.info).toMatchObject({ type: 'cgroup_v2', cgroup: CGROUP, driver: 'systemd', columnTypes: { read: { Type: 'epoch19' } } })
   })
 

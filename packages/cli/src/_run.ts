@@ -79,7 +79,7 @@ async function plan(definition: ProviderDefinition, args: RunArgs, rawArgs: stri
   if (settings.flushLog !== null) checkOutputFile(settings.flushLog, '-f/--flush-log')
   checkFileOptions(definition.options, providerOptions, providerFlag)
   for (const sink of sinks) checkFileOptions(sink.definition.options, sink.options, sink.flagFor)
-  return { settings, pollMs, durationMs, ticks, providerOptions, sinks, cgroupRoot: text('cgroup-root')! }
+  return { settings, pollMs, durationMs, ticks, providerOptions, sinks, cgroupRoot: text('cgroup-root')!, columns: text('columns') as 'extended' | 'radvisor' }
 }
 
 /** Loads and resolves every `--sink`, with its `--sink-option`s and (for built-ins) `--<sink>-<key>` flags. */
@@ -93,7 +93,10 @@ async function planSinks(args: RunArgs, rawArgs: string[]): Promise<SinkPlan[]> 
     const builtin = spec in builtinSinks
     const raw: Record<string, string | undefined> = { ...sinkOptions.get(sink.name) }
     if (builtin) {
-      for (const key of Object.keys(sink.options)) raw[key] ??= optionText(args[`${sink.name}-${key}`])
+      for (const [key, spec] of Object.entries(sink.options)) {
+        const flag = `${sink.name}-${key}`
+        raw[key] ??= spec.repeatable ? repeated(rawArgs, flag).join(',') || undefined : optionText(args[flag])
+      }
     }
     sinkOptions.delete(sink.name)
     const flagFor = (key: string) => (builtin ? `--${sink.name}-${key}` : `--sink-option ${sink.name}.${key}`)
@@ -147,19 +150,26 @@ function parseSinkOptions(values: string[]): Map<string, Record<string, string>>
   return bySink
 }
 
-/** Collectors that read cgroups, from `@radvisor/cgroup`. */
-async function cgroupCollectors(context: PluginContext): Promise<CollectorFactory> {
+/** Collectors that read cgroups, from `@radvisor/cgroup`, writing the `--columns` set. */
+async function cgroupCollectors(context: PluginContext, columns: 'extended' | 'radvisor'): Promise<CollectorFactory> {
   const cgroup = await import('@radvisor/cgroup').catch(() => null)
   if (!cgroup) throw new RadvisorError('cli', 'E_INTERNAL', 'cgroup collection is not available in this build')
-  return cgroup.createCollectorFactory({ root: context.cgroupRoot, fs: context.fs, logger: context.logger, clock: context.clock })
+  return cgroup.createCollectorFactory({ root: context.cgroupRoot, fs: context.fs, logger: context.logger, clock: context.clock, columns })
+}
+
+/** A run assembled from the command line: options checked, provider initialised, sinks created; not started. */
+export interface PreparedRun {
+  readonly planned: Awaited<ReturnType<typeof plan>>
+  readonly sinks: readonly Sink[]
+  /** Makes the run's Runner (once); `onTick` is called after every tick with the number of ticks so far. */
+  runner(onTick?: (ticks: number) => void): Runner
 }
 
 /**
- * Runs `radvisor run <provider>` until a signal or `--duration`, then shuts down
- * gracefully. Returns the exit code.
+ * Checks the options of a run and sets it up: the provider (created and initialised), its
+ * collectors, the sinks. Shared by `radvisor run` and `radvisor exec`.
  */
-export async function runProvider(definition: ProviderDefinition, args: RunArgs, rawArgs: string[]): Promise<number> {
-  const logger = new Logger(undefined, args.quiet ? 'quiet' : args.verbose ? 'verbose' : 'normal', (args.color as 'auto') ?? 'auto')
+export async function prepareRun(definition: ProviderDefinition, args: RunArgs, rawArgs: string[], logger: Logger): Promise<PreparedRun> {
   const planned = await plan(definition, args, rawArgs)
   let runner: Runner | null = null
   const system = systemFileSystem()
@@ -177,7 +187,7 @@ export async function runProvider(definition: ProviderDefinition, args: RunArgs,
   logger.status('Initializing', `${definition.name} provider`)
   const provider = await definition.create(planned.providerOptions, context)
   await provider.init()
-  const collectors = provider.collectors ?? (await cgroupCollectors(context))
+  const collectors = provider.collectors ?? (await cgroupCollectors(context, planned.columns))
   const sinks: Sink[] = []
   try {
     for (const { definition: sink, spec, options } of planned.sinks) sinks.push(await createSink(sink, spec, options, context))
@@ -186,26 +196,43 @@ export async function runProvider(definition: ProviderDefinition, args: RunArgs,
     await provider.close().catch(() => {})
     throw error
   }
+  return {
+    planned,
+    sinks,
+    runner(onTick) {
+      runner ??= new Runner({
+        provider,
+        collectors,
+        sinks,
+        logger,
+        losses: context.losses,
+        version,
+        intervalMs: planned.settings.intervalMs,
+        pollMs: planned.pollMs,
+        flushEveryMs: planned.settings.flushEveryMs,
+        ...(onTick && { onTick }),
+      })
+      return runner
+    },
+  }
+}
 
+/**
+ * Runs `radvisor run <provider>` until a signal or `--duration`, then shuts down
+ * gracefully. Returns the exit code.
+ */
+export async function runProvider(definition: ProviderDefinition, args: RunArgs, rawArgs: string[]): Promise<number> {
+  const logger = new Logger(undefined, args.quiet ? 'quiet' : args.verbose ? 'verbose' : 'normal', (args.color as 'auto') ?? 'auto')
+  const { planned, sinks, runner } = await prepareRun(definition, args, rawArgs, logger)
   const finished = Promise.withResolvers<string>()
   const tickLimit = planned.ticks
-  runner = new Runner({
-    provider,
-    collectors,
-    sinks,
-    logger,
-    losses: context.losses,
-    version,
-    intervalMs: planned.settings.intervalMs,
-    pollMs: planned.pollMs,
-    flushEveryMs: planned.settings.flushEveryMs,
-    ...(tickLimit !== null && {
-      onTick: (ticks: number) => {
-        if (ticks >= tickLimit) finished.resolve('ticks')
-      },
-    }),
-  })
-  const active = runner
+  const active = runner(
+    tickLimit === null
+      ? undefined
+      : (ticks) => {
+          if (ticks >= tickLimit) finished.resolve('ticks')
+        },
+  )
   const onSignal = (signal: NodeJS.Signals) => finished.resolve(signal)
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
@@ -239,8 +266,11 @@ export async function runProvider(definition: ProviderDefinition, args: RunArgs,
   return summary.losses.length > 0 ? ExitCode.dataLoss : ExitCode.ok
 }
 
-/** Rows that never reached a sink: a line per sink and target (the largest few), then the total. */
-function reportLosses(logger: Logger, losses: readonly Loss[]): void {
+/**
+ * Rows that never reached a sink: a line per sink and target (the largest few), then the
+ * total and what it means for the exit code (`consequence`).
+ */
+export function reportLosses(logger: Logger, losses: readonly Loss[], consequence = `exit code ${ExitCode.dataLoss}`): void {
   if (losses.length === 0) return
   const SHOWN = 10
   for (const loss of losses.slice(0, SHOWN)) {
@@ -251,7 +281,7 @@ function reportLosses(logger: Logger, losses: readonly Loss[]): void {
     logger.warn(`… and ${plural(rest.reduce((sum, loss) => sum + loss.rows, 0), 'row')} of ${plural(rest.length, 'more target')}`)
   }
   const total = losses.reduce((sum, loss) => sum + loss.rows, 0)
-  logger.error(new RadvisorError('cli', 'E_IO', `${plural(total, 'collected row')} could not be delivered (exit code ${ExitCode.dataLoss})`))
+  logger.error(new RadvisorError('cli', 'E_IO', `${plural(total, 'collected row')} could not be delivered (${consequence})`))
 }
 
 function plural(count: number, noun: string): string {
@@ -259,6 +289,6 @@ function plural(count: number, noun: string): string {
 }
 
 function emptyStats(intervalMs: number): TickStats {
-  return { intervalMs, ticks: 0, missed: 0, lateness: { p50: 0, p99: 0, max: 0 } }
+  return { intervalMs, ticks: 0, missed: 0, lateness: { p50: 0, p99: 0, max: 0, sum: 0 } }
 }
 

@@ -2,7 +2,7 @@ import type { ArgsDef } from 'citty'
 
 /** Options every `radvisor run <provider>` command takes. */
 export const runArgs = {
-  interval: { type: 'string', alias: 'i', default: '50ms', description: 'Collection interval, at most 1h: <number><unit> parts, units h m s ms us largest first (e.g. 50ms, 1.5s, 1m30s, 250us)' },
+  interval: { type: 'string', alias: 'i', default: '50ms', description: 'Collection interval, at most 1h: <number><unit> parts, units d h m s ms us largest first (e.g. 50ms, 1.5s, 1m30s, 250us)' },
   poll: { type: 'string', alias: 'p', default: '1s', description: 'How often the provider is asked what runs, at most 1h' },
   directory: {
     type: 'string',
@@ -28,6 +28,13 @@ export const runArgs = {
     description: 'Write buffered rows out at least this often, at most 1h: the most a kill -9 or a crash can lose',
   },
   'cgroup-root': { type: 'string', default: '/sys/fs/cgroup', description: 'Where the cgroup tree is mounted' },
+  columns: {
+    type: 'enum',
+    options: ['extended', 'radvisor'],
+    default: 'extended',
+    description:
+      "Columns of each sample: extended (radvisor 1.4's, then pressure stalls, memory events and network counters) or radvisor (exactly radvisor 1.4's, nothing more read)",
+  },
   sink: {
     type: 'string',
     default: 'csvy',

@@ -11,8 +11,10 @@ import { providers } from './registry.ts'
  * message` line, with exit code 2 for bad usage and 1 for failures.
  */
 async function cli(rawArgs: string[]): Promise<void> {
-  if (rawArgs.includes('--help') || rawArgs.includes('-h') || rawArgs.length === 0) {
-    await printHelp(rawArgs.filter((arg) => arg !== '--help' && arg !== '-h'))
+  // After `--` come a command's own arguments (radvisor exec), never radvisor's.
+  const own = rawArgs.includes('--') ? rawArgs.slice(0, rawArgs.indexOf('--')) : rawArgs
+  if (own.includes('--help') || own.includes('-h') || rawArgs.length === 0) {
+    await printHelp(own.filter((arg) => arg !== '--help' && arg !== '-h'))
     return
   }
   if (rawArgs.length === 1 && rawArgs[0] === '--version') {

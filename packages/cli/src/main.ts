@@ -11,5 +11,6 @@ export const main = defineCommand({
   subCommands: {
     run: () => import('./commands/run.ts').then((m) => m.default),
     report: () => import('./commands/report.ts').then((m) => m.default),
+    exec: () => import('./commands/exec.ts').then((m) => m.default),
   },
 })

@@ -6,7 +6,8 @@ type Lazy<T> = () => Promise<{ default: T }>
 export const providers: Record<string, Lazy<ProviderDefinition>> = {
   cgroup: () => import('@radvisor/provider-cgroup'),
   docker: () => import('@radvisor/provider-docker'),
-  kubernetes: () => import('@radvisor/provider-kubernetes'),
+  // The definition alone: the provider and its Kubernetes client load only when it runs.
+  kubernetes: () => import('@radvisor/provider-kubernetes/definition'),
 }
 
 /** Built-in sinks, loaded only when used. */

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { copyCgroupFixture } from '@radvisor/testing'
 import { bin, counter, fixtures, radvisor } from './_cli.ts'
 
 const work = mkdtempSync(join(tmpdir(), 'radvisor-cli-'))
@@ -42,6 +43,7 @@ describe('radvisor CLI', () => {
       '--buffer',
       '--flush-every',
       '--cgroup-root',
+      '--columns',
       '--sink',
       '--sink-option',
       '--duration',
@@ -55,6 +57,35 @@ describe('radvisor CLI', () => {
     for (const provider of ['cgroup', 'docker', 'kubernetes']) expect(stdout).toContain(provider)
   })
 
+  test('--columns radvisor writes exactly radvisor 1.4’s columns and header keys; the default adds the extended ones after them', () => {
+    const { root } = copyCgroupFixture('v2-cgroupfs', mkdtempSync(join(work, 'v2-cgroupfs-')))
+    const log = (columns: string[]) => {
+      const directory = join(work, `columns-${Math.random().toString(36).slice(2)}`)
+      const { code, stderr } = radvisor(['run', 'cgroup', '--cgroup-root', root, '--match', 'docker/*', '--ticks', '2', '-d', directory, ...columns])
+      expect({ code, stderr: stderr.includes('Warning') ? stderr : '' }).toEqual({ code: 0, stderr: '' })
+      const [file] = readdirSync(directory)
+      const text = readFileSync(join(directory, file!), 'utf8')
+      return { header: text.slice(0, text.indexOf('\n---\n')), columns: text.split('\n---\n')[1]!.split('\n')[0]!.split(',') }
+    }
+    const radvisorSet = log(['--columns', 'radvisor'])
+    const extended = log([])
+    expect(radvisorSet.columns).toHaveLength(36)
+    expect(radvisorSet.header).not.toContain('Network:')
+    expect(extended.columns.slice(0, 36)).toEqual(radvisorSet.columns)
+    expect(extended.columns.slice(36, 38)).toEqual(['cpu.pressure/some_total', 'cpu.pressure/full_total'])
+    expect(extended.columns.at(-1)).toBe('network.interfaces')
+    // The fixture's cgroups list no process: whose network it is cannot be told.
+    expect(extended.header).toContain('\n  Network: ~\n')
+  })
+
+  test('a peak window shorter than the interval stops the run when the sink is created, exit 2', () => {
+    const directory = join(work, 'peak-window')
+    const { code, stderr } = radvisor(['run', counter, '--sink', 'prometheus', '--prometheus-listen', '127.0.0.1:0', '-i', '100ms', '--prometheus-peak-window', '50ms', '-d', directory])
+    expect(code).toBe(2)
+    expect(stderr).toContain("[radvisor] [sink-prometheus] invalid value '50ms' for --prometheus-peak-window: shorter than the interval (100ms)")
+    expect(existsSync(directory)).toBe(false)
+  })
+
   test('a provider given without run: one line saying it is a provider of run, and the command to type', () => {
     const { code, stdout, stderr } = radvisor(['cgroup', '--ticks', '1'])
     expect(code).toBe(2)
@@ -65,7 +96,7 @@ describe('radvisor CLI', () => {
   test('an unknown command names the commands there are', () => {
     const { code, stderr } = radvisor(['frobnicate'])
     expect(code).toBe(2)
-    expect(stderr).toBe("[radvisor] [cli] unknown command 'frobnicate' (commands: run, report); see radvisor --help\n")
+    expect(stderr).toBe("[radvisor] [cli] unknown command 'frobnicate' (commands: run, report, exec); see radvisor --help\n")
   })
 
   test('radvisor alone prints one usage screen: the commands and the options of run', () => {
@@ -140,6 +171,7 @@ describe('radvisor CLI', () => {
     ['an unknown flag', ['run', counter, '--intervall', '5ms'], /unknown option '--intervall'/],
     ['a bad --sink-option', ['run', counter, '--sink-option', 'nodot'], /expected <sink>.<key>=<value>/],
     ['a bad --color', ['run', counter, '--color', 'pink'], /--color/],
+    ['a bad --columns', ['run', counter, '--columns', 'all'], /--columns \(all\)\. Expected one of: extended, radvisor/],
     // durations: exactly (<number><unit>)+, within bounds
     ['--duration 1h99x', ['run', counter, '--duration', '1h99x'], /invalid value '1h99x' for --duration: expected a duration/],
     ['-i 20ms99x', ['run', counter, '-i', '20ms99x'], /invalid value '20ms99x' for --interval/],
@@ -148,7 +180,7 @@ describe('radvisor CLI', () => {
     ['-i 1h1us', ['run', counter, '-i', '1h1us'], /invalid value '1h1us' for --interval: at most 1h/],
     ['--poll 2h', ['run', counter, '--poll', '2h'], /invalid value '2h' for --poll: at most 1h/],
     ['--flush-every 61m', ['run', counter, '--flush-every', '61m'], /invalid value '61m' for --flush-every: at most 1h/],
-    ['--duration 99999999999h', ['run', counter, '--duration', '99999999999h'], /invalid value '99999999999h' for --duration: at most 1000000h/],
+    ['--duration 99999999999h', ['run', counter, '--duration', '99999999999h'], /invalid value '99999999999h' for --duration: at most 41666d16h/],
     // sizes
     ['--buffer 16MiBx', ['run', counter, '--buffer', '16MiBx'], /invalid value '16MiBx' for --buffer/],
     ['--buffer 1e3', ['run', counter, '--buffer', '1e3'], /invalid value '1e3' for --buffer/],
@@ -164,6 +196,22 @@ describe('radvisor CLI', () => {
       '--jsonl-path with another sink',
       ['run', counter, '--sink', 'prometheus', '--prometheus-listen', '127.0.0.1:0', '--jsonl-path', 'out.jsonl'],
       /--jsonl-path is an option of the jsonl sink, which is not selected: add --sink jsonl\n$/,
+    ],
+    // Prometheus options: the peak window's bounds; label keys, also across repeated flags
+    [
+      '--prometheus-peak-window 2h',
+      ['run', counter, '--sink', 'prometheus', '--prometheus-listen', '127.0.0.1:0', '--prometheus-peak-window', '2h'],
+      /--prometheus-peak-window: at most 1h/,
+    ],
+    [
+      '--prometheus-labels with an empty key',
+      ['run', counter, '--sink', 'prometheus', '--prometheus-listen', '127.0.0.1:0', '--prometheus-labels', 'app,,team'],
+      /invalid value 'app,,team' for --prometheus-labels/,
+    ],
+    [
+      'repeated --prometheus-labels whose keys collide',
+      ['run', counter, '--sink', 'prometheus', '--prometheus-listen', '127.0.0.1:0', '--prometheus-labels', 'app.name', '--prometheus-labels=app_name'],
+      /'app.name' and 'app_name' would both be the Prometheus label label_app_name/,
     ],
     // a sink option checked before any sink is created (csvy first would create -d)
     ['a bad --prometheus-listen', ['run', counter, '--sink', 'csvy', '--sink', 'prometheus', '--prometheus-listen', 'nope'], /invalid value 'nope' for --prometheus-listen/],

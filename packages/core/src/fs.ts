@@ -37,9 +37,11 @@ export type FileSystem = Pick<
   | 'writeFileSync'
   | 'existsSync'
   | 'mkdirSync'
+  | 'rmdirSync'
   | 'accessSync'
   | 'realpathSync'
   | 'readlinkSync'
+  | 'unlinkSync'
 > & { readonly readBatch?: ReadBatch }
 
 /**

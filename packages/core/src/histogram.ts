@@ -6,12 +6,15 @@ export class LatenessHistogram {
   private readonly buckets = new Uint32Array(BUCKETS + 1)
   count = 0
   max = 0
+  /** Sum of every recorded value, in milliseconds. */
+  sum = 0
 
   record(lateMs: number): void {
     const value = lateMs > 0 ? lateMs : 0
     const index = Math.min(BUCKETS, Math.floor(value / BUCKET_MS))
     this.buckets[index]!++
     this.count++
+    this.sum += value
     if (value > this.max) this.max = value
   }
 

@@ -3,7 +3,8 @@ import { describeError, RadvisorError } from './errors.ts'
 import { printable } from './printable.ts'
 
 export type ColorMode = 'auto' | 'always' | 'never'
-export type Verbosity = 'quiet' | 'normal' | 'verbose'
+/** quiet: errors only; warnings: also warnings (no status lines); normal: also status; verbose: also details. */
+export type Verbosity = 'quiet' | 'warnings' | 'normal' | 'verbose'
 
 /** Where log lines go; stderr in production, an array in tests. */
 export interface LogOutput {
@@ -48,9 +49,9 @@ export class Logger {
     this.color = color === 'always' || (color === 'auto' && !!output.isTTY && !process.env.NO_COLOR)
   }
 
-  /** A status line: `  Initializing docker provider`. Hidden with -q. */
+  /** A status line: `  Initializing docker provider`. Shown at `normal` and `verbose`. */
   status(verb: string, message: string): void {
-    if (this.verbosity !== 'quiet') this.line(verb, 'green', message)
+    if (this.verbosity === 'normal' || this.verbosity === 'verbose') this.line(verb, 'green', message)
   }
 
   /** Detail shown only with -v. */

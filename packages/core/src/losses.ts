@@ -16,6 +16,7 @@ export interface Loss {
 export class LossLedger {
   private readonly losses = new Map<string, { sink: string; subject: string; rows: number; reason: string }>()
   private rows = 0
+  private errors = 0
 
   record(sink: string, subject: string, rows: number, reason: string): void {
     if (!(rows > 0)) return
@@ -29,6 +30,16 @@ export class LossLedger {
   /** Rows lost in all. */
   get total(): number {
     return this.rows
+  }
+
+  /** Counts one call of a sink (open, write, flush, close) that threw; the runner records these. */
+  recordSinkError(): void {
+    this.errors++
+  }
+
+  /** Calls of sinks that threw, in all (exported as a self-metric). */
+  get sinkErrors(): number {
+    return this.errors
   }
 
   /** Every loss, largest first. */

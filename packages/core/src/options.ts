@@ -3,13 +3,14 @@ import type { OptionSpecs, ResolvedOptions } from './plugins.ts'
 
 /** Microseconds per duration unit, largest first: the order units must be written in. */
 const DURATION_UNITS: readonly (readonly [string, bigint])[] = [
+  ['d', 86_400_000_000n],
   ['h', 3_600_000_000n],
   ['m', 60_000_000n],
   ['s', 1_000_000n],
   ['ms', 1_000n],
   ['us', 1n],
 ]
-const DURATION_PART = /(\d+)(?:\.(\d+))?(h|ms|m|s|us)/y
+const DURATION_PART = /(\d+)(?:\.(\d+))?(d|h|ms|m|s|us)/y
 /** Longer input is refused before any arithmetic (no real duration needs 64 characters). */
 const MAX_TEXT = 64
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
@@ -25,8 +26,8 @@ export interface DurationBounds {
 }
 
 /**
- * Parses a duration into milliseconds: one or more `<number><unit>` parts, units `h`, `m`,
- * `s`, `ms`, `us`, each at most once and largest first (`50ms`, `1.5s`, `1m30s`, `250us`).
+ * Parses a duration into milliseconds: one or more `<number><unit>` parts, units `d`, `h`,
+ * `m`, `s`, `ms`, `us`, each at most once and largest first (`50ms`, `1.5s`, `1m30s`, `7d`).
  * Numbers are decimal (`1.5s`); no signs, spaces, exponents or bare numbers (`50` is
  * ambiguous between tools). The value is exact to the microsecond, must be positive and at
  * most `maxMs`. Throws a `RadvisorError` naming `option` otherwise.
@@ -35,7 +36,7 @@ export function parseDuration(text: string, option: string, { plugin = 'cli', ma
   const invalid = (reason: string) => new RadvisorError(plugin, 'E_OPTION', `invalid value ${quote(text)} for ${option}: ${reason}`)
   const micros = text.length <= MAX_TEXT ? durationMicros(text) : null
   if (micros === null) {
-    throw invalid('expected a duration such as 50ms, 1.5s, 1m30s or 250us (units h, m, s, ms, us, largest first)')
+    throw invalid('expected a duration such as 50ms, 1.5s, 1m30s or 250us (units d, h, m, s, ms, us, largest first)')
   }
   if (micros === 'fraction') throw invalid('durations are whole microseconds')
   if (micros === 0n) throw invalid('expected a positive duration')
@@ -161,7 +162,7 @@ export function resolveOptions<S extends OptionSpecs>(
         resolved[key] = text
         break
       case 'duration':
-        resolved[key] = parseDuration(text, flag, { plugin })
+        resolved[key] = parseDuration(text, flag, { plugin, ...(spec.maxMs !== undefined && { maxMs: spec.maxMs }) })
         break
       case 'size':
         resolved[key] = parseSize(text, flag, plugin)

@@ -103,7 +103,7 @@ export interface PluginContext {
   readonly tickStats: () => TickStats
   /** The cgroup mount root (`--cgroup-root`). */
   readonly cgroupRoot: string
-  /** Where sinks count rows they could not deliver; the run reports them and exits with 3. */
+  /** Where sinks count rows they could not deliver (the run reports them and exits with 3), and the runner failed sink calls. */
   readonly losses: LossLedger
 }
 
@@ -123,6 +123,8 @@ export interface OptionSpec {
   readonly repeatable?: boolean
   /** Checks the converted value before anything is created; throws a `RadvisorError` naming the option. */
   readonly check?: (value: never) => void
+  /** For a duration: the longest accepted, in milliseconds (default one day). */
+  readonly maxMs?: number
 }
 
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>

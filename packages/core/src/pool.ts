@@ -2,31 +2,36 @@ import type { Target } from './types.ts'
 
 /** What changed between two updates of a `TargetPool`. */
 export interface PoolDiff {
+  /** Targets listed now that were not before. */
   readonly added: Target[]
-  readonly removed: Target[]
+  /** Ids listed before that are not now. */
+  readonly removed: string[]
 }
 
 /**
- * The set of targets being collected. Providers only list what runs now; the pool turns
- * successive lists into start/stop events, so a missed push is healed by the next poll.
+ * The ids of the targets a provider lists. Providers only list what runs now; the pool turns
+ * successive lists into added and removed, so a missed push is healed by the next poll. It keeps
+ * ids only: its memory follows the list, never the providers' metadata.
  */
 export class TargetPool {
-  private readonly known = new Map<string, Target>()
+  private known = new Set<string>()
 
   /** Replaces the pool's contents with `targets` and returns what was added and removed. */
   update(targets: Iterable<Target>): PoolDiff {
-    const current = new Map<string, Target>()
-    for (const target of targets) if (!current.has(target.id)) current.set(target.id, target)
+    const current = new Set<string>()
     const added: Target[] = []
-    const removed: Target[] = []
-    for (const [id, target] of current) if (!this.known.has(id)) added.push(target)
-    for (const [id, target] of this.known) if (!current.has(id)) removed.push(target)
-    for (const target of removed) this.known.delete(target.id)
-    for (const target of added) this.known.set(target.id, target)
+    for (const target of targets) {
+      if (current.has(target.id)) continue
+      current.add(target.id)
+      if (!this.known.has(target.id)) added.push(target)
+    }
+    const removed: string[] = []
+    for (const id of this.known) if (!current.has(id)) removed.push(id)
+    this.known = current
     return { added, removed }
   }
 
-  /** Drops a target without a stop event, so that the next update reports it as added again. */
+  /** Drops a target without a removal, so that the next update reports it as added again. */
   forget(id: string): void {
     this.known.delete(id)
   }

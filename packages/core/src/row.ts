@@ -3,8 +3,8 @@ import type { Target } from './types.ts'
 const COMMA = 0x2c
 const ZERO = 0x30
 const NINE = 0x39
-/** Cells longer than this (a many-CPU `cpu.usage.percpu`) are copied with `set`. */
-const LONG_CELL = 64
+/** Cells longer than this (a many-CPU `cpu.usage.percpu`, many interfaces in `network.interfaces`) are copied with `set`, which allocates a view. */
+const LONG_CELL = 1024
 /** Digits of `Number.MAX_SAFE_INTEGER`. */
 const MAX_SAFE_DIGITS = 16
 /** The first millisecond whose nanoseconds need 20 digits. */
@@ -90,7 +90,7 @@ export class Row {
     const length = end - start
     const at = this.open(length)
     const line = this.line
-    // Cells are a few digits: a plain loop beats `set(subarray())`, which allocates a view per cell.
+    // Cells are a few digits, or a few hundred bytes: a plain loop beats `set(subarray())`, which allocates a view per cell.
     if (length <= LONG_CELL) {
       for (let i = 0; i < length; i++) line[at + i] = source[start + i]!
     } else {

@@ -7,6 +7,7 @@ import type { Collector, CollectorFactory, Provider, Sink, TargetWriter } from '
 import { TargetPool } from './pool.ts'
 import { Row } from './row.ts'
 import { Scheduler, type TickStats } from './scheduler.ts'
+import { TimeSlices } from './slices.ts'
 import { targetIdProblem } from './target-id.ts'
 import type { Target } from './types.ts'
 
@@ -59,10 +60,10 @@ export interface StopOptions {
   readonly finalSample?: boolean
 }
 
-/** Poll processing yields to the event loop after this long, so that ticks run on time. */
-const SLICE_MS = 4
 /** A target listed without a cgroup for less than this (or a poll interval) is not warned about. */
 const MIN_MISSING_MS = 1_000
+/** The cgroup of a target listed without one is looked for again after as long as it has been missing, up to this. */
+const MAX_RETRY_MS = 30_000
 /** How many ids a warning about many targets names. */
 const FIRST_FEW = 3
 /** Invalid ids remembered so that each is warned about once; beyond this, repeats may warn again. */
@@ -96,8 +97,16 @@ export class Runner {
   private ticks = 0
   private lastFlush = 0
   private flushing: Promise<void> | null = null
-  /** Since when (monotonic ms) each target listed without a cgroup has been so, while it stays so. */
-  private missingSince = new Map<string, number>()
+  /**
+   * Targets listed without a cgroup, while they stay so: since when (monotonic ms), and when to
+   * look for it again. The lookups back off (up to every 30 s), so that 20,000 containers
+   * without cgroups do not cost 20,000 lookups a second.
+   */
+  private missing = new Map<string, { readonly since: number; readonly nextTry: number }>()
+  /** Missing cgroups found by the poll in progress, for its verbose line. */
+  private newlyMissing: Target[] = []
+  /** When the poll in progress began: targets it finds missing are missing since then, all alike. */
+  private pollStartedAt = 0
   /**
    * Ids of targets whose cgroup disappeared (their container ended), kept while the provider
    * still lists them: a list can name a container for a moment after it exited, and that is
@@ -172,7 +181,7 @@ export class Runner {
       await this.guard(sink.name, 'flush', () => sink.flush())
       await this.guard(sink.name, 'close', () => sink.close())
     }
-    await this.guard(this.options.provider.name, 'close', () => this.options.provider.close())
+    await this.guard(this.options.provider.name, 'close', () => this.options.provider.close(), undefined, false)
     return { stats: this.scheduler.stats, targets: this.targetsSeen, rows: this.rows, losses: this.options.losses.list() }
   }
 
@@ -186,6 +195,7 @@ export class Runner {
 
   private async pollOnce(): Promise<void> {
     const { provider, logger, pollMs } = this.options
+    this.pollStartedAt = this.clock.monotonic()
     let listed: Target[]
     try {
       listed = await provider.poll()
@@ -199,7 +209,6 @@ export class Runner {
     this.outages.recover('poll', provider.name, () => logger.status('Recovered', `polling ${provider.name} works again`))
     if (this.stopped) return
     const targets = this.validTargets(listed)
-    if (this.ended.size > 0) this.ended = new Set(targets.filter((target) => this.ended.has(target.id)).map((target) => target.id))
     for (const entry of this.active.values()) {
       if (entry.failed) {
         await this.stopTarget(entry, false)
@@ -207,11 +216,21 @@ export class Runner {
       }
     }
     const { added, removed } = this.pool.update(targets)
-    for (const target of removed) {
-      const entry = this.active.get(target.id)
+    for (const id of removed) {
+      const entry = this.active.get(id)
       if (entry) await this.stopTarget(entry, true)
+      this.missing.delete(id)
+      this.ended.delete(id)
     }
-    await this.startAll(added)
+    this.newlyMissing = []
+    const slices = new TimeSlices(this.clock, this.timer)
+    if (this.missing.size > 0 && !(await this.retryMissing(targets, slices))) return
+    for (const target of added) {
+      if (this.stopped) return
+      await this.startTarget(target)
+      await slices.yieldIfDue()
+    }
+    this.reportMissing(targets)
   }
 
   /** The listed targets whose ids are safe; the others are skipped with one line per poll that finds new ones. */
@@ -241,21 +260,23 @@ export class Runner {
   }
 
   /**
-   * Starts the added targets. Each needs cgroup lookups; for a long list they are spread over
-   * turns of the event loop so that no tick waits for more than a slice.
+   * Looks again for the cgroups of listed targets that had none, those whose wait is over: after
+   * as long as they have been missing, up to every 30 s. The cgroup lookups, like the starts of
+   * new targets, are spread over turns of the event loop. False when the run stopped meanwhile.
    */
-  private async startAll(added: Target[]): Promise<void> {
-    const missing: Target[] = []
-    let sliceStart = this.clock.monotonic()
-    for (const target of added) {
-      if (this.stopped) return
-      await this.startTarget(target, missing)
-      if (this.clock.monotonic() - sliceStart >= SLICE_MS) {
-        await new Promise<void>((resolve) => this.timer.setTimeout(resolve, 0))
-        sliceStart = this.clock.monotonic()
+  private async retryMissing(targets: readonly Target[], slices: TimeSlices): Promise<boolean> {
+    for (const target of targets) {
+      if (this.stopped) return false
+      const waiting = this.missing.get(target.id)
+      if (!waiting || this.clock.monotonic() < waiting.nextTry) continue
+      if (await this.startTarget(target)) this.missing.delete(target.id)
+      else {
+        const now = this.clock.monotonic()
+        this.missing.set(target.id, { since: waiting.since, nextTry: now + Math.min(MAX_RETRY_MS, now - waiting.since) })
       }
+      await slices.yieldIfDue()
     }
-    this.reportMissing(missing)
+    return true
   }
 
   /**
@@ -264,29 +285,40 @@ export class Runner {
    * verbose. Still so a whole poll interval later, it is an outage worth a warning: one line
    * for all of them, one when it ends.
    */
-  private reportMissing(missing: Target[]): void {
+  private reportMissing(targets: readonly Target[]): void {
     const { logger, collectors, provider, pollMs } = this.options
+    if (this.newlyMissing.length > 0) logger.debug('Waiting', `for the cgroups of ${describeTargets(this.newlyMissing)}`)
+    this.newlyMissing = []
     const now = this.clock.monotonic()
-    const before = this.missingSince
-    this.missingSince = new Map(missing.map((target) => [target.id, before.get(target.id) ?? now]))
-    const persistent = missing.filter(
-      (target) => now - this.missingSince.get(target.id)! >= Math.max(pollMs, MIN_MISSING_MS) && !this.ended.has(target.id),
-    )
-    if (missing.length > 0) logger.debug('Waiting', `for the cgroups of ${describeTargets(missing)}`)
-    if (persistent.length === 0) {
+    const persistent: Target[] = []
+    let count = 0
+    if (this.missing.size > 0) {
+      for (const target of targets) {
+        const waiting = this.missing.get(target.id)
+        if (!waiting || now - waiting.since < Math.max(pollMs, MIN_MISSING_MS) || this.ended.has(target.id)) continue
+        count++
+        if (persistent.length < FIRST_FEW) persistent.push(target)
+      }
+    }
+    if (count === 0) {
       this.outages.recover('missing', provider.name, () => logger.status('Found', `the cgroups of every target ${provider.name} lists`))
       return
     }
     const tried = collectors.describe?.(persistent[0]!)
     this.outages.fail('missing', provider.name, () =>
       logger.warn(
-        `${describeTargets(persistent)} of provider ${provider.name} ${persistent.length === 1 ? 'has' : 'have'} no cgroup yet` +
-          `${tried ? ` (tried ${tried})` : ''}; retrying at each poll`,
+        `${describeTargets(persistent, count)} of provider ${provider.name} ${count === 1 ? 'has' : 'have'} no cgroup yet` +
+          `${tried ? ` (tried ${tried})` : ''}; looking again as polls list them (backing off up to every ${MAX_RETRY_MS / 1000} s)`,
       ),
     )
   }
 
-  private async startTarget(target: Target, missing: Target[]): Promise<void> {
+  /**
+   * Opens the target's collector and its sinks' writers. Returns false when its cgroup is not
+   * there (yet): it stays in the pool, waiting in `missing`. A collector that cannot be opened
+   * for another reason is reported and the target forgotten, so that the next poll tries again.
+   */
+  private async startTarget(target: Target): Promise<boolean> {
     const { collectors, logger, sinks, version } = this.options
     let collector: Collector | null
     try {
@@ -294,12 +326,14 @@ export class Runner {
     } catch (error) {
       this.pool.forget(target.id)
       this.report(`open:${target.id}`, error, `cannot collect ${target.name}`)
-      return
+      return true
     }
     if (!collector) {
-      this.pool.forget(target.id)
-      missing.push(target)
-      return
+      if (!this.missing.has(target.id)) {
+        this.missing.set(target.id, { since: this.pollStartedAt, nextTry: this.pollStartedAt })
+        this.newlyMissing.push(target)
+      }
+      return false
     }
     logger.forget(`open:${target.id}`)
     const header = { version, target, collector: collector.info, initializedAt: unixNanos(this.clock.now()) }
@@ -321,6 +355,7 @@ export class Runner {
         entry.sinks.push(sink)
         entry.writeFailing.push(false)
       } catch (error) {
+        this.options.losses.recordSinkError()
         entry.unopened.push({ sink, reason: `opening it failed: ${describeError(error)}` })
         this.report(`${sink.name}:open`, error, `sink ${sink.name} failed to open ${target.name}`)
       }
@@ -328,12 +363,13 @@ export class Runner {
     if (this.stopped) {
       await this.closeWriters(entry)
       collector.close()
-      return
+      return true
     }
     this.active.set(target.id, entry)
     this.activeChanged = true
     this.targetsSeen++
     logger.status('Beginning', `collection for ${target.provider} ${target.name}`)
+    return true
   }
 
   private async stopTarget(entry: Active, finalSample: boolean): Promise<void> {
@@ -405,6 +441,7 @@ export class Runner {
     const { logger, losses } = this.options
     const sink = entry.sinks[index]!
     entry.writeFailing[index] = true
+    losses.recordSinkError()
     losses.record(sink.name, entry.target.name, 1, `its writer threw: ${describeError(error)}`)
     this.outages.fail(`write:${sink.name}`, entry.target.id, () =>
       logger.warn(`sink ${sink.name} failed to write a row of ${entry.target.name}: ${describeError(error)}; counting lost rows`),
@@ -425,9 +462,9 @@ export class Runner {
     for (const sink of this.options.sinks) {
       try {
         const result = sink.flush()
-        if (result instanceof Promise) pending.push(result.catch((error: unknown) => this.report(`${sink.name}:flush`, error, `sink ${sink.name} failed to flush`)))
+        if (result instanceof Promise) pending.push(result.catch((error: unknown) => this.sinkFailed(sink, 'flush', error)))
       } catch (error) {
-        this.report(`${sink.name}:flush`, error, `sink ${sink.name} failed to flush`)
+        this.sinkFailed(sink, 'flush', error)
       }
     }
     if (pending.length > 0) {
@@ -437,12 +474,18 @@ export class Runner {
     }
   }
 
-  /** Runs a sink or provider call (`step`, for `target` if any), reporting once instead of throwing. */
-  private async guard(plugin: string, step: string, call: () => unknown, target?: Target): Promise<boolean> {
+  private sinkFailed(sink: Sink, step: string, error: unknown): void {
+    this.options.losses.recordSinkError()
+    this.report(`${sink.name}:${step}`, error, `sink ${sink.name} failed to ${step}`)
+  }
+
+  /** Runs a sink's (or the provider's) call (`step`, for `target` if any), reporting once instead of throwing. */
+  private async guard(plugin: string, step: string, call: () => unknown, target?: Target, isSink = true): Promise<boolean> {
     try {
       await call()
       return true
     } catch (error) {
+      if (isSink) this.options.losses.recordSinkError()
       this.report(`${plugin}:${step}`, error, `${plugin} failed to ${step}${target ? ` ${target.name}` : ''}`)
       return false
     }
@@ -454,11 +497,11 @@ export class Runner {
   }
 }
 
-/** `3 targets (first: a, b, c)`, naming only the first few of a long list. */
-function describeTargets(targets: readonly Target[]): string {
-  if (targets.length === 1) return targets[0]!.name
+/** `3 targets (first: a, b, c)`, naming only the first few of a long list of `count`. */
+function describeTargets(targets: readonly Target[], count = targets.length): string {
+  if (count === 1) return targets[0]!.name
   const first = targets.slice(0, FIRST_FEW).map((target) => target.name)
-  return `${plural(targets.length, 'target')} (first: ${first.join(', ')}${targets.length > FIRST_FEW ? ', …' : ''})`
+  return `${plural(count, 'target')} (first: ${first.join(', ')}${count > FIRST_FEW ? ', …' : ''})`
 }
 
 function plural(count: number, noun: string): string {

@@ -8,8 +8,8 @@ export interface TickStats {
   readonly ticks: number
   /** Ticks skipped because the previous one overran its slot. */
   readonly missed: number
-  /** Lateness of ticks, in milliseconds. */
-  readonly lateness: { readonly p50: number; readonly p99: number; readonly max: number }
+  /** Lateness of ticks, in milliseconds (`sum`: of every tick's, for a mean or a Prometheus summary). */
+  readonly lateness: { readonly p50: number; readonly p99: number; readonly max: number; readonly sum: number }
 }
 
 export interface SchedulerOptions {
@@ -77,6 +77,7 @@ export class Scheduler {
         p50: this.histogram.quantile(0.5),
         p99: this.histogram.quantile(0.99),
         max: this.histogram.max,
+        sum: this.histogram.sum,
       },
     }
   }

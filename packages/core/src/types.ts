@@ -67,6 +67,13 @@ export interface CollectorInfo {
    * express CPU use as a share of the limit, and radvisor's columns do not carry it.
    */
   readonly cpuQuota?: number | null
+  /**
+   * Whose network the target's network counters are: `own` (a network namespace of its own,
+   * or of its pod), `host` (the host's, which cannot be attributed: the cells stay empty),
+   * null when that could not be told when collection began; undefined where the collector
+   * reads no network counters.
+   */
+  readonly network?: 'own' | 'host' | null
 }
 
 /** Everything a sink needs to start a target's output. */

@@ -48,7 +48,8 @@ describe('parseDuration', () => {
     '1S',
     '1MS',
     '5µs',
-    '1d',
+    '1w',
+    '1D',
     '1sec',
     // units repeated or smallest first
     '1s1s',
@@ -74,7 +75,9 @@ describe('parseDuration', () => {
 
   test('bounds: one day by default, the caller may allow less or more', () => {
     expect(parseDuration('24h', '--x')).toBe(DEFAULT_MAX_DURATION_MS)
-    expect(errorOf(() => parseDuration('24h1us', '--x')).message).toBe("invalid value '24h1us' for --x: at most 24h")
+    expect(errorOf(() => parseDuration('24h1us', '--x')).message).toBe("invalid value '24h1us' for --x: at most 1d")
+    expect(parseDuration('1d', '--x')).toBe(DEFAULT_MAX_DURATION_MS)
+    expect(parseDuration('7d12h', '--x', { maxMs: Number.POSITIVE_INFINITY })).toBe(7.5 * DEFAULT_MAX_DURATION_MS)
     expect(parseDuration('1h', '-i', { maxMs: 3_600_000 })).toBe(3_600_000)
     expect(errorOf(() => parseDuration('1h0.5s', '-i', { maxMs: 3_600_000 })).message).toBe("invalid value '1h0.5s' for -i: at most 1h")
     expect(parseDuration('99999h', '--duration', { maxMs: Number.POSITIVE_INFINITY })).toBe(99999 * 3_600_000)
@@ -82,7 +85,7 @@ describe('parseDuration', () => {
 
   test('a value past 2^53 microseconds is refused, not rounded', () => {
     const error = errorOf(() => parseDuration('99999999999h', '--duration', { maxMs: Number.POSITIVE_INFINITY }))
-    expect(error.message).toMatch(/^invalid value '99999999999h' for --duration: at most \d+h/)
+    expect(error.message).toMatch(/^invalid value '99999999999h' for --duration: at most \d+d/)
     expect(errorOf(() => parseDuration(`${'9'.repeat(70)}ms`, '--duration')).message).toContain('expected a duration')
   })
 
@@ -97,7 +100,7 @@ describe('parseDuration', () => {
     [0.25, '250us'],
     [90_000, '1m30s'],
     [3_723_004.005, '1h2m3s4ms5us'],
-    [DEFAULT_MAX_DURATION_MS, '24h'],
+    [DEFAULT_MAX_DURATION_MS, '1d'],
   ])('formatDuration(%p) is %p, which parses back', (ms, text) => {
     expect(formatDuration(ms)).toBe(text)
     expect(parseDuration(text, '-i')).toBe(ms)

@@ -16,7 +16,7 @@ describe('TargetPool', () => {
     expect(pool.update([target('a'), target('b')]).added.map((t) => t.id)).toEqual(['a', 'b'])
     const diff = pool.update([target('b'), target('c')])
     expect(diff.added.map((t) => t.id)).toEqual(['c'])
-    expect(diff.removed.map((t) => t.id)).toEqual(['a'])
+    expect(diff.removed).toEqual(['a'])
     expect(pool.size).toBe(2)
   })
 
@@ -30,7 +30,7 @@ describe('TargetPool', () => {
     const pool = new TargetPool()
     expect(pool.update([])).toEqual({ added: [], removed: [] })
     pool.update([target('a'), target('b')])
-    expect(pool.update([]).removed.map((t) => t.id)).toEqual(['a', 'b'])
+    expect(pool.update([]).removed).toEqual(['a', 'b'])
     expect(pool.size).toBe(0)
   })
 

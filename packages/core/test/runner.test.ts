@@ -220,20 +220,29 @@ describe('Runner', () => {
     expect(sinks[0]!.events).toEqual(['flush', 'close'])
   })
 
-  test('a target whose cgroup is missing is warned about once and retried on each poll', async () => {
+  test('a target whose cgroup is missing is warned about once and looked for again, less often the longer it is missing', async () => {
     const { clock, provider, collectors, sinks, logger, runner } = setup()
     provider.targets = [target('a')]
     collectors.missing.add('a')
-    await runner.start()
-    clock.advance(1000)
-    await settle()
-    await runner.poll()
-    await runner.poll()
+    let lookups = 0
+    const open = collectors.open.bind(collectors)
+    collectors.open = (t) => (lookups++, open(t))
+    await runner.start() // t=0: looked up
+    for (let i = 0; i < 60; i++) {
+      clock.advance(1000) // a poll every second for a minute
+      await settle()
+    }
     expect(logger.lines.filter((l) => l.includes('/fake/a'))).toHaveLength(1)
-    expect(sinks[0]!.events).toEqual([])
+    expect(sinks[0]!.events.filter((e) => e !== 'flush')).toEqual([])
+    // Looked up at 0, 1, 2, 4, 8, 16, 32 s (and then every 30 s): not 61 times.
+    expect(lookups).toBeLessThanOrEqual(8)
+    expect(lookups).toBeGreaterThanOrEqual(6)
     collectors.missing.delete('a')
-    await runner.poll()
-    expect(sinks[0]!.events).toEqual(['open a read|count'])
+    for (let i = 0; i < 30; i++) {
+      clock.advance(1000)
+      await settle()
+    }
+    expect(sinks[0]!.events.filter((e) => e !== 'flush')).toEqual(['open a read|count'])
   })
 
   test('a failed poll keeps the current targets', async () => {
@@ -312,6 +321,8 @@ describe('Runner', () => {
     clock.advance(50)
     const summary = await runner.stop()
     expect(losses.total).toBe(5)
+    // Each refused row is a failed call of the sink (the Prometheus self-metric radvisor_sink_errors_total).
+    expect(losses.sinkErrors).toBe(5)
     expect(summary.losses).toEqual([{ sink: 'a', subject: 'name-a', rows: 5, reason: 'its writer threw: disk on fire' }])
     expect(logger.lines.filter((l) => l.includes('disk on fire'))).toHaveLength(1)
     expect(logger.lines.filter((l) => l.includes('Resumed') && l.includes('sink a'))).toHaveLength(1)
@@ -325,6 +336,26 @@ describe('Runner', () => {
     clock.advance(100)
     await runner.stop() // three ticks and the final sample
     expect(losses.list()).toEqual([{ sink: 'a', subject: 'name-a', rows: 4, reason: 'opening it failed: no space for a new log' }])
+    expect(losses.sinkErrors).toBe(1)
+  })
+
+  test('failed flushes and closes of sinks count as sink errors; a provider that fails to close does not', async () => {
+    const { clock, provider, sinks, losses, runner } = setup({ flushEveryMs: 100 })
+    provider.targets = [target('a')]
+    sinks[1]!.flush = () => {
+      throw new Error('flush refused')
+    }
+    sinks[1]!.close = () => {
+      throw new Error('close refused')
+    }
+    provider.close = async () => {
+      throw new Error('provider gone')
+    }
+    await runner.start()
+    clock.advance(250) // flushes after the ticks at 100 and 200
+    expect(losses.sinkErrors).toBe(2)
+    await runner.stop() // one more flush, then the close
+    expect(losses.sinkErrors).toBe(4)
   })
 
   test('targets whose ids are not safe file names are skipped, with one warning naming the provider and each id escaped', async () => {
@@ -374,10 +405,11 @@ describe('Runner', () => {
     await runner.poll()
     const warnings = logger.lines.filter((l) => l.includes('Warning'))
     expect(warnings).toEqual([
-      expect.stringContaining('500 targets (first: name-c0, name-c1, name-c2, …) of provider test have no cgroup yet (tried /fake/c0); retrying at each poll'),
+      expect.stringContaining('500 targets (first: name-c0, name-c1, name-c2, …) of provider test have no cgroup yet (tried /fake/c0); looking again as polls list them (backing off up to every 30 s)'),
     ])
     for (const id of ids) collectors.missing.delete(id)
-    await runner.poll()
+    clock.advance(2000)
+    await settle()
     expect(logger.lines.filter((l) => l.includes('the cgroups of every target test lists'))).toHaveLength(1)
     expect(runner.targets).toHaveLength(500)
   })

@@ -1,12 +1,10 @@
 import { describe, expect, test } from 'bun:test'
-import { type FileSystem, type PluginContext, RadvisorError } from '@radvisor/core'
+import { type FileSystem, RadvisorError } from '@radvisor/core'
 import { testPluginContext } from '@radvisor/testing'
 import { cgroupProvider } from '../src/definition.ts'
 import { fixedClock, ROOT, v2Host } from './_hosts.ts'
 
-function context(fs: FileSystem): PluginContext {
-  return { ...testPluginContext({ fs, cgroupRoot: ROOT }), clock: fixedClock }
-}
+const context = (fs: FileSystem) => testPluginContext({ clock: fixedClock, fs, cgroupRoot: ROOT })
 
 describe('cgroup provider definition', () => {
   test('is the provider named cgroup with a --match option', () => {

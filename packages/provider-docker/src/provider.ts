@@ -2,11 +2,11 @@ import {
   type Backoff,
   type Clock,
   describeError,
-  excerpt,
   type Logger,
   type Provider,
   RadvisorError,
   systemTimer,
+  TimeSlices,
   type Target,
   type Timer,
   unixNanos,
@@ -49,7 +49,7 @@ class DockerProvider implements Provider {
 
   constructor(private readonly options: DockerProviderOptions) {
     this.timer = options.timer ?? systemTimer
-    this.client = new DockerClient({ address: options.address, timeoutMs: options.timeoutMs, timer: this.timer })
+    this.client = new DockerClient({ address: options.address, timeoutMs: options.timeoutMs, clock: options.clock, timer: this.timer })
   }
 
   async init(): Promise<void> {
@@ -66,17 +66,12 @@ class DockerProvider implements Provider {
   }
 
   async poll(): Promise<Target[]> {
-    const list = await this.client.getJson('/containers/json')
-    if (!Array.isArray(list)) {
-      throw new RadvisorError(
-        'provider-docker',
-        'E_PROTOCOL',
-        `GET /containers/json at ${this.client.address} answered something that is not a container list: ${excerpt(JSON.stringify(list))}`,
-      )
-    }
+    const list = await this.client.getList('/containers/json', 'a container list')
     const { logger, clock } = this.options
     const polledAt = unixNanos(clock.now())
     const targets: Target[] = []
+    // A long list is mapped over turns of the event loop, so that ticks keep their slots.
+    const slices = new TimeSlices(clock, this.timer)
     for (const summary of list) {
       try {
         targets.push(containerTarget(summary, polledAt))
@@ -84,6 +79,7 @@ class DockerProvider implements Provider {
         const message = describeError(error)
         logger.once(`docker:summary:${message}`, () => logger.warn(message))
       }
+      await slices.yieldIfDue()
     }
     return targets
   }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { RadvisorError } from '@radvisor/core'
-import captured from '../../../fixtures/docker/containers.json'
+import captured from '../../testing/fixtures/docker/containers.json'
 import { containerTarget } from '../src/_targets.ts'
 
 const polledAt = 1_795_714_660_123_456_789n

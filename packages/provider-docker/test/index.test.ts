@@ -1,14 +1,12 @@
 import { afterEach, expect, test } from 'bun:test'
-import { type PluginContext, resolveOptions } from '@radvisor/core'
+import { resolveOptions } from '@radvisor/core'
 import { MockDockerEngine, recordingLogger, testPluginContext } from '@radvisor/testing'
 import dockerProvider from '../src/index.ts'
 
 let engine: MockDockerEngine | null = null
 afterEach(() => engine?.close())
 
-function context(): PluginContext {
-  return testPluginContext({ logger: recordingLogger() })
-}
+const context = () => testPluginContext({ logger: recordingLogger() })
 
 test('is the docker provider, with its flags and their defaults', () => {
   expect(dockerProvider.kind).toBe('provider')

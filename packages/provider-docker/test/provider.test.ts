@@ -116,7 +116,7 @@ describe('poll', () => {
 
   test.each([
     ['status-500', "answered 500: invalid character 'b' looking for beginning of value"],
-    ['non-json', 'answered with something that is not JSON: <html>not the engine</html>'],
+    ['non-json', 'answered something that is not a container list: <html>not the engine</html>'],
   ] as const)('a %s answer fails the poll with a one-line reason; the next poll works', async (failure, reason) => {
     engine.addContainer()
     const docker = provider()

@@ -42,7 +42,7 @@ function describeFetchError(error: unknown): string {
 }
 
 /** Runs a network step, marking its failures as `NetworkError`. */
-async function network<T>(step: () => Promise<T>): Promise<T> {
+export async function network<T>(step: () => Promise<T>): Promise<T> {
   try {
     return await step()
   } catch (error) {
@@ -60,8 +60,8 @@ export interface Connection {
 }
 
 /**
- * Talks to the API server with Bun's `fetch`. client-node 2.x hands TLS material (CA,
- * client certificate, skip-verify) to an undici dispatcher, which Bun's fetch ignores, so
+ * Talks to the API server with Bun's `fetch`. client-node hands TLS material (CA, client
+ * certificate, skip-verify) to its HTTP agent, which Bun's fetch ignores, so
  * a CA-signed server, a client certificate or `insecure-skip-tls-verify` would all fail
  * under Bun. Here the same material goes into `fetch`'s own `tls` option, for the
  * generated API client (as its `httpApi`) and for watch streams alike.
@@ -163,7 +163,6 @@ export class KubeTransport {
     return new ResponseContext(response.status, responseHeaders, {
       text: async () => body.toString('utf8'),
       binary: async () => body,
-      stream: () => null,
     })
   }
 }

@@ -1,13 +1,16 @@
-import type { V1PodList } from '@kubernetes/client-node'
+import { ApiException, type V1Pod } from '@kubernetes/client-node'
 import {
   type Backoff,
   type Clock,
   excerpt,
+  JsonListError,
   type FileSystem,
   type Logger,
   type Provider,
   RadvisorError,
+  readJsonList,
   systemTimer,
+  TimeSlices,
   type Target,
   type Timer,
   unixNanos,
@@ -16,7 +19,7 @@ import { loadKubeConfig } from './_config.ts'
 import { requestError } from './_errors.ts'
 import { resolveNode } from './_node.ts'
 import { type Granularity, podTargets } from './_targets.ts'
-import { KubeTransport, NotJsonAnswer } from './_transport.ts'
+import { KubeTransport, network } from './_transport.ts'
 import { PodWatch } from './_watch.ts'
 
 export type { Granularity } from './_targets.ts'
@@ -80,18 +83,21 @@ export class KubernetesProvider implements Provider {
   }
 
   async poll(): Promise<Target[]> {
-    const list = await this.list()
-    const polledAt = unixNanos(this.environment.clock.now())
-    const { logger } = this.environment
+    const pods = await this.list()
+    const { logger, clock } = this.environment
+    const timer = this.environment.timer ?? systemTimer
+    const polledAt = unixNanos(clock.now())
     // Warnings name the provider: the runner's own lines about targets look alike.
     const skip = (key: string, message: string) => logger.once(`kubernetes:${key}`, () => logger.warn(`kubernetes: ${message}`))
-    return list.items.flatMap((pod) => {
-      if (!pod?.metadata) {
-        skip('no-metadata', `the pod list for node ${this.node} has an entry without metadata; skipped`)
-        return []
-      }
-      return podTargets(pod, this.options.granularity, polledAt, skip)
-    })
+    const targets: Target[] = []
+    // Thousands of pods are mapped over turns of the event loop, so that ticks keep their slots.
+    const slices = new TimeSlices(clock, timer)
+    for (const pod of pods) {
+      if (!pod?.metadata) skip('no-metadata', `the pod list for node ${this.node} has an entry without metadata; skipped`)
+      else targets.push(...podTargets(pod, this.options.granularity, polledAt, skip))
+      await slices.yieldIfDue()
+    }
+    return targets
   }
 
   watch(onChange: () => void): void {
@@ -100,7 +106,10 @@ export class KubernetesProvider implements Provider {
       transport,
       path: `/api/v1/pods?fieldSelector=${encodeURIComponent(nodeSelector(node))}`,
       subject: `pods on node ${node}`,
-      relist: async () => (await this.list()).metadata?.resourceVersion ?? '',
+      relist: async () => {
+        await this.list()
+        return this.listVersion ?? ''
+      },
       startVersion: this.listVersion,
       onChange,
       logger: this.environment.logger,
@@ -117,23 +126,40 @@ export class KubernetesProvider implements Provider {
     this.podWatch = null
   }
 
-  /** The pods of this node; remembers the list's resourceVersion for the watch. */
-  private async list(): Promise<V1PodList> {
+  /**
+   * The pods of this node; remembers the list's resourceVersion for the watch. The list is read
+   * element by element (core's `readJsonList`) rather than by the generated client, which
+   * parses and converts a list of 5,000 pods in one go and would hold up the ticks.
+   */
+  private async list(): Promise<V1Pod[]> {
     const { transport, node } = this.ready()
-    let list: V1PodList
-    const notAPodList = (what: string) =>
-      new RadvisorError('provider-kubernetes', 'E_PROTOCOL', `the API server at ${transport.server} answered the pod list of node ${node} with ${what}`)
+    const what = `listing pods of node ${node}`
+    const { clock } = this.environment
+    const timer = this.environment.timer ?? systemTimer
+    let contentType = ''
     try {
-      list = await transport.core.listPodForAllNamespaces({ fieldSelector: nodeSelector(node) })
+      const response = await transport.get(`/api/v1/pods?fieldSelector=${encodeURIComponent(nodeSelector(node))}`)
+      if (!response.ok || !response.body) {
+        const body = await response.text().catch(() => '')
+        throw new ApiException(response.status, `HTTP ${response.status}`, body, {})
+      }
+      const body = response.body
+      contentType = response.headers.get('content-type') ?? 'no content type'
+      const { items, rest } = await network(() => readJsonList(body, { itemsKey: 'items', clock, timer }))
+      const version = (rest?.metadata as { resourceVersion?: unknown } | undefined)?.resourceVersion
+      this.listVersion = typeof version === 'string' ? version : null
+      return items as V1Pod[]
     } catch (error) {
-      if (error instanceof NotJsonAnswer) throw notAPodList(`something that is not a pod list: ${error.message}`)
-      throw requestError(error, transport.server, `listing pods of node ${node}`)
+      const cause = error instanceof Error && error.cause instanceof JsonListError ? error.cause : error
+      if (cause instanceof JsonListError) {
+        throw new RadvisorError(
+          'provider-kubernetes',
+          'E_PROTOCOL',
+          `the API server at ${transport.server} answered the pod list of node ${node} with something that is not a pod list (${contentType}): ${excerpt(cause.start)}`,
+        )
+      }
+      throw requestError(error, transport.server, what)
     }
-    if (typeof list !== 'object' || list === null || !Array.isArray(list.items)) {
-      throw notAPodList(`something that is not a pod list: ${excerpt(typeof list === 'string' ? list : String(JSON.stringify(list)))}`)
-    }
-    this.listVersion = list.metadata?.resourceVersion ?? null
-    return list
   }
 
   private ready(): { transport: KubeTransport; node: string } {

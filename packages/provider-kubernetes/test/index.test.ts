@@ -1,9 +1,10 @@
 import { describe, expect, test } from 'bun:test'
-import { type PluginContext, RadvisorError, resolveOptions, systemClock } from '@radvisor/core'
+import * as nodeFs from 'node:fs'
+import { RadvisorError, resolveOptions, systemClock } from '@radvisor/core'
 import { testPluginContext } from '@radvisor/testing'
 import kubernetes, { KubernetesProvider } from '../src/index.ts'
 
-const context: PluginContext = { ...testPluginContext(), clock: systemClock }
+const context = testPluginContext({ clock: systemClock, fs: nodeFs })
 
 describe('the kubernetes provider definition', () => {
   test('is a provider named kubernetes whose option keys are its flags', () => {

@@ -9,7 +9,8 @@ export type Schema = 'cgroup_v1' | 'cgroup_v2'
 
 /** A saturation to inject: `resource` saturated from row `at` for `rows` intervals, again every `every` rows if given. */
 export interface Burst {
-  readonly resource: 'cpu' | 'memory' | 'throttling'
+  /** `cpu-pressure` needs `signals`: some task stalled on CPU for 80-90% of the interval. */
+  readonly resource: 'cpu' | 'memory' | 'throttling' | 'cpu-pressure'
   readonly at: number
   readonly rows: number
   readonly every?: number
@@ -28,6 +29,10 @@ export interface SyntheticLog {
   /** Every `lateEvery` rows, one sample comes 2.5 intervals late. */
   readonly lateEvery?: number
   readonly seed?: number
+  /** Also write the columns after radvisor 1.4's (pressure, memory events, network). */
+  readonly signals?: boolean
+  /** With `signals`, an OOM kill every `oomEvery` rows. */
+  readonly oomEvery?: number
 }
 
 const MiB = 1 << 20
@@ -65,12 +70,21 @@ export const V2_COLUMNS: readonly string[] = [
   ...'rbytes wbytes rios wios dbytes dios'.split(' ').map((key) => `io.stat/${key}`),
 ]
 
+const PRESSURE_COLUMNS = ['cpu', 'memory', 'io'].flatMap((resource) => [`${resource}.pressure/some_total`, `${resource}.pressure/full_total`])
+const NETWORK_COLUMNS = ['rx', 'tx'].flatMap((way) => ['bytes', 'packets', 'errors', 'dropped'].map((counter) => `network.${way}_${counter}`))
+
+/** The columns after radvisor 1.4's that the collectors write, in their order. */
+export const SIGNAL_COLUMNS: Readonly<Record<Schema, readonly string[]>> = {
+  cgroup_v1: [...PRESSURE_COLUMNS, 'memory.oom_control/oom_kill', 'memory.oom_control/under_oom', ...NETWORK_COLUMNS],
+  cgroup_v2: [...PRESSURE_COLUMNS, ...['low', 'high', 'max', 'oom', 'oom_kill'].map((key) => `memory.events/${key}`), ...NETWORK_COLUMNS],
+}
+
 /** The log's lines (without `\n`), generated lazily. */
 export function* syntheticLines(log: SyntheticLog): Generator<string> {
   const intervalNs = BigInt(Math.round((log.intervalMs ?? 50) * 1e6))
   const hostCpus = log.hostCpus ?? 2
   const memoryLimit = log.memoryLimit ?? 256 * MiB
-  const columns = log.schema === 'cgroup_v1' ? V1_COLUMNS : V2_COLUMNS
+  const columns = [...(log.schema === 'cgroup_v1' ? V1_COLUMNS : V2_COLUMNS), ...(log.signals ? SIGNAL_COLUMNS[log.schema] : [])]
   yield* header(log, hostCpus).split('\n')
   yield columns.join(',')
   const random = mulberry32(log.seed ?? 1)
@@ -84,6 +98,7 @@ export function* syntheticLines(log: SyntheticLog): Generator<string> {
   let writeBytes = 0
   let faults = 10_000
   let load = 0.3
+  const signals = { cpuSome: 0, cpuFull: 0, memorySome: 0, ioSome: 0, oomKills: 0, rxBytes: 0, rxPackets: 0, txBytes: 0, txPackets: 0 }
   for (let row = 0; row < log.rows; row++) {
     const late = log.lateEvery !== undefined && row > 0 && row % log.lateEvery === 0
     const elapsedNs = row === 0 ? 0n : late ? (intervalNs * 5n) / 2n : intervalNs
@@ -118,6 +133,7 @@ export function* syntheticLines(log: SyntheticLog): Generator<string> {
             'memory.hierarchical_limit.memory': String(memoryLimit),
             'memory.hierarchical_limit.memoryswap': '9223372036854771712',
             'memory.fault.total': String(faults),
+            'memory.file.inactive': String(Math.round(memory / 10)),
             'blkio.service.bytes.read': String(readBytes),
             'blkio.service.bytes.write': String(writeBytes),
           }
@@ -133,9 +149,34 @@ export function* syntheticLines(log: SyntheticLog): Generator<string> {
             'memory.high': 'max',
             'memory.max': String(memoryLimit),
             'memory.stat/pgfault': String(faults),
+            'memory.stat/inactive_file': String(Math.round(memory / 10)),
             'io.stat/rbytes': String(readBytes),
             'io.stat/wbytes': String(writeBytes),
           }
+    if (log.signals) {
+      const elapsedUs = elapsed / 1000
+      signals.cpuSome += Math.round(burstAt('cpu-pressure', row) ? elapsedUs * (0.8 + random() * 0.1) : elapsedUs * random() * 0.05)
+      signals.cpuFull += Math.round(elapsedUs * random() * 0.01)
+      signals.memorySome += Math.round(random() < 0.05 ? elapsedUs * random() * 0.2 : 0)
+      signals.ioSome += Math.round(elapsedUs * random() * 0.02)
+      if (log.oomEvery !== undefined && row > 0 && row % log.oomEvery === 0) signals.oomKills++
+      const packets = Math.round(elapsed / 1e6 + random() * 40)
+      signals.rxPackets += packets
+      signals.rxBytes += packets * 1200
+      signals.txPackets += Math.round(packets / 2)
+      signals.txBytes += Math.round(packets / 2) * 400
+      Object.assign(values, {
+        'cpu.pressure/some_total': String(signals.cpuSome),
+        'cpu.pressure/full_total': String(signals.cpuFull),
+        'memory.pressure/some_total': String(signals.memorySome),
+        'io.pressure/some_total': String(signals.ioSome),
+        'network.rx_bytes': String(signals.rxBytes),
+        'network.rx_packets': String(signals.rxPackets),
+        'network.tx_bytes': String(signals.txBytes),
+        'network.tx_packets': String(signals.txPackets),
+        [log.schema === 'cgroup_v1' ? 'memory.oom_control/oom_kill' : 'memory.events/oom_kill']: String(signals.oomKills),
+      })
+    }
     yield columns.map((column) => values[column] ?? '0').join(',')
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Regenerates docs/report.png, the README's picture of `radvisor report --html`: two
- * synthetic containers on one time axis, with CPU, memory and throttling millibottlenecks,
- * rendered by headless Chromium. Run: bun packages/report/scripts/screenshot.ts
+ * synthetic containers on one time axis, with CPU, memory, throttling and CPU-pressure
+ * millibottlenecks and an OOM kill, rendered by headless Chromium.
+ * Run: bun packages/report/scripts/screenshot.ts
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -21,10 +22,13 @@ const logs: SyntheticLog[] = [
     seed: 7,
     startNs: START,
     lateEvery: 97,
+    signals: true,
+    oomEvery: 330,
     bursts: [
       { resource: 'cpu', at: 120, rows: 4 },
       { resource: 'cpu', at: 260, rows: 7 },
       { resource: 'throttling', at: 260, rows: 6 },
+      { resource: 'cpu-pressure', at: 258, rows: 10 },
     ],
   },
   {
@@ -34,6 +38,7 @@ const logs: SyntheticLog[] = [
     hostCpus: 2,
     seed: 11,
     startNs: START + 1_000_000_000n,
+    signals: true,
     bursts: [{ resource: 'memory', at: 240, rows: 5 }],
   },
 ]
@@ -55,11 +60,11 @@ const browser = await chromium.launch({
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 })
 try {
-  const tab = await browser.newPage({ viewport: { width: 1240, height: 1500 } })
+  const tab = await browser.newPage({ viewport: { width: 1240, height: 1300 } })
   await tab.goto(`file://${page}`)
   await tab.waitForFunction(() => (window as unknown as { radvisorReady?: boolean }).radvisorReady === true)
   mkdirSync(join(ROOT, 'docs'), { recursive: true })
-  await tab.screenshot({ path: join(ROOT, 'docs/report.png'), clip: { x: 0, y: 0, width: 1240, height: 1500 } })
+  await tab.screenshot({ path: join(ROOT, 'docs/report.png'), clip: { x: 0, y: 0, width: 1240, height: 1300 } })
   console.log(`wrote ${join(ROOT, 'docs/report.png')}`)
 } finally {
   await browser.close()

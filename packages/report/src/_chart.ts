@@ -1,13 +1,32 @@
 import { type ChartLevel, type ChartPoints, MinMaxDecimator } from './_decimate.ts'
+import type { OomKill } from './_events.ts'
 import { type Millibottleneck, RESOURCES, type Resource, type ShadedRun, ShadedRuns } from './_runs.ts'
 import { SaturationWindows } from './_windows.ts'
 
-/** The per-interval values the charts draw, in the order of `ChartPoints.values`. */
-export const CHART_SERIES = ['cpuCores', 'cpuPercent', 'memoryBytes', 'ioReadBytesPerSec', 'ioWriteBytesPerSec', 'throttledFraction'] as const
+/** The per-interval values the charts can draw (each one of the rates), in order. */
+export const CHART_SERIES = [
+  'cpuCores',
+  'cpuPercent',
+  'memoryBytes',
+  'workingSetBytes',
+  'ioReadBytesPerSec',
+  'ioWriteBytesPerSec',
+  'throttledFraction',
+  'cpuPressureSome',
+  'cpuPressureFull',
+  'memoryPressureSome',
+  'memoryPressureFull',
+  'ioPressureSome',
+  'ioPressureFull',
+  'networkRxBytesPerSec',
+  'networkTxBytesPerSec',
+] as const
 export type ChartSeries = (typeof CHART_SERIES)[number]
 
 /** What the HTML page draws for one target: bounded, whatever the log's length. */
 export interface ChartData {
+  /** The series recorded (those the log's columns can give), in the order of `ChartPoints.values`. */
+  readonly series: readonly ChartSeries[]
   /** The series min/max-decimated, coarsest (the overview) first, each over the whole run. */
   readonly levels: readonly ChartLevel[]
   /** Full-resolution stretches around saturated intervals, in time order, never overlapping. */
@@ -16,6 +35,8 @@ export interface ChartData {
   readonly millibottlenecks: readonly ShadedRun[]
   /** Millibottlenecks of one resource closer than this many ms share one shading (0: none do). */
   readonly mergedWithin: number
+  /** The OOM kills to mark (the listed ones, see `MAX_OOM_EVENTS`). */
+  readonly oomKills: readonly OomKill[]
 }
 
 /** Sizes that bound a target's chart data (the page holds about 2 points per bucket and every window point). */
@@ -49,13 +70,16 @@ export class ChartRecorder {
   private readonly shaded: Record<Resource, ShadedRuns>
   private intervals = 0
 
-  constructor(private readonly limits: ChartLimits = defaultChartLimits) {
-    this.decimator = new MinMaxDecimator(CHART_SERIES.length, limits.buckets)
-    this.windows = new SaturationWindows(CHART_SERIES.length, limits.windowContext, limits.windowPoints, limits.windowBudget)
+  constructor(
+    private readonly series: readonly ChartSeries[] = CHART_SERIES,
+    private readonly limits: ChartLimits = defaultChartLimits,
+  ) {
+    this.decimator = new MinMaxDecimator(series.length, limits.buckets)
+    this.windows = new SaturationWindows(series.length, limits.windowContext, limits.windowPoints, limits.windowBudget)
     this.shaded = Object.fromEntries(RESOURCES.map((resource) => [resource, new ShadedRuns(limits.shadedRuns)])) as Record<Resource, ShadedRuns>
   }
 
-  /** One interval: its end time, the values in `CHART_SERIES` order, and whether any resource was saturated. */
+  /** One interval: its end time, the values in `series` order, and whether any resource was saturated. */
   push(time: number, values: ArrayLike<number>, saturated: boolean): void {
     this.intervals++
     this.decimator.push(time, values)
@@ -66,7 +90,7 @@ export class ChartRecorder {
     this.shaded[run.resource].add(run)
   }
 
-  finish(): ChartData {
+  finish(oomKills: readonly OomKill[]): ChartData {
     const millibottlenecks = RESOURCES.flatMap((resource) => this.shaded[resource].values()).sort(
       (a, b) => a.start - b.start || RESOURCES.indexOf(a.resource) - RESOURCES.indexOf(b.resource),
     )
@@ -74,10 +98,12 @@ export class ChartRecorder {
     // A finest level with a point per interval holds the windows' samples already.
     const exact = levels[levels.length - 1]?.time.length === this.intervals
     return {
+      series: this.series,
       levels,
       windows: exact ? [] : this.windows.finish(),
       millibottlenecks,
       mergedWithin: Math.max(...RESOURCES.map((resource) => this.shaded[resource].mergedWithin)),
+      oomKills,
     }
   }
 

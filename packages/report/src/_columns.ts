@@ -24,7 +24,103 @@ export interface Sample {
   /** Cumulative page faults. */
   faults: number
   majorFaults: number
+  /** Inactive file pages, bytes: the kernel reclaims them first, so memory minus this is the working set. */
+  inactiveFile: number
+  /** The CFS period in ms when the row carries it (v1 `cpu.cfs_period_us`, v2 `cpu.max`). */
+  cpuPeriod: number
+  // The signals after radvisor 1.4's columns (NaN in older logs):
+  /** Cumulative pressure stall time (`<resource>.pressure` some/full `total=`), µs. */
+  cpuSome: number
+  cpuFull: number
+  memorySome: number
+  memoryFull: number
+  ioSome: number
+  ioFull: number
+  /** Cumulative OOM kills (v2 `memory.events`, v1 `memory.oom_control`). */
+  oomKills: number
+  /** v1 `memory.oom_control/under_oom`: 1 while the cgroup is out of memory. */
+  underOom: number
+  /** Cumulative v2 `memory.events` counts besides `oom_kill`. */
+  memoryLow: number
+  memoryHigh: number
+  memoryMax: number
+  memoryOom: number
+  /** Cumulative counters of the target's network namespace, every interface but `lo` (NaN: not attributed). */
+  netRxBytes: number
+  netRxPackets: number
+  netRxErrors: number
+  netRxDropped: number
+  netTxBytes: number
+  netTxPackets: number
+  netTxErrors: number
+  netTxDropped: number
 }
+
+/** The Sample fields read from the columns after radvisor 1.4's, each from one column as it is. */
+type SignalField =
+  | 'cpuSome'
+  | 'cpuFull'
+  | 'memorySome'
+  | 'memoryFull'
+  | 'ioSome'
+  | 'ioFull'
+  | 'oomKills'
+  | 'underOom'
+  | 'memoryLow'
+  | 'memoryHigh'
+  | 'memoryMax'
+  | 'memoryOom'
+  | 'netRxBytes'
+  | 'netRxPackets'
+  | 'netRxErrors'
+  | 'netRxDropped'
+  | 'netTxBytes'
+  | 'netTxPackets'
+  | 'netTxErrors'
+  | 'netTxDropped'
+
+/** Columns both layouts share: pressure and network. */
+const SHARED_SIGNALS: readonly (readonly [SignalField, string])[] = [
+  ['cpuSome', 'cpu.pressure/some_total'],
+  ['cpuFull', 'cpu.pressure/full_total'],
+  ['memorySome', 'memory.pressure/some_total'],
+  ['memoryFull', 'memory.pressure/full_total'],
+  ['ioSome', 'io.pressure/some_total'],
+  ['ioFull', 'io.pressure/full_total'],
+]
+
+const NETWORK_COLUMNS: readonly (readonly [SignalField, string])[] = [
+  ['netRxBytes', 'network.rx_bytes'],
+  ['netRxPackets', 'network.rx_packets'],
+  ['netRxErrors', 'network.rx_errors'],
+  ['netRxDropped', 'network.rx_dropped'],
+  ['netTxBytes', 'network.tx_bytes'],
+  ['netTxPackets', 'network.tx_packets'],
+  ['netTxErrors', 'network.tx_errors'],
+  ['netTxDropped', 'network.tx_dropped'],
+]
+
+const V1_SIGNALS: readonly (readonly [SignalField, string])[] = [
+  ...SHARED_SIGNALS,
+  ['oomKills', 'memory.oom_control/oom_kill'],
+  ['underOom', 'memory.oom_control/under_oom'],
+]
+
+const V2_SIGNALS: readonly (readonly [SignalField, string])[] = [
+  ...SHARED_SIGNALS,
+  ['memoryLow', 'memory.events/low'],
+  ['memoryHigh', 'memory.events/high'],
+  ['memoryMax', 'memory.events/max'],
+  ['memoryOom', 'memory.events/oom'],
+  ['oomKills', 'memory.events/oom_kill'],
+]
+
+/** The columns of each group of signals, for telling a log without them from one whose cells are empty. */
+export const SIGNAL_COLUMNS = {
+  pressure: SHARED_SIGNALS.map(([, column]) => column),
+  memoryEvents: [...V1_SIGNALS, ...V2_SIGNALS].filter(([field]) => !SHARED_SIGNALS.some(([shared]) => shared === field)).map(([, column]) => column),
+  network: NETWORK_COLUMNS.map(([, column]) => column),
+} as const
 
 export function emptySample(): Sample {
   const nan = Number.NaN
@@ -42,6 +138,28 @@ export function emptySample(): Sample {
     ioWait: nan,
     faults: nan,
     majorFaults: nan,
+    inactiveFile: nan,
+    cpuPeriod: nan,
+    cpuSome: nan,
+    cpuFull: nan,
+    memorySome: nan,
+    memoryFull: nan,
+    ioSome: nan,
+    ioFull: nan,
+    oomKills: nan,
+    underOom: nan,
+    memoryLow: nan,
+    memoryHigh: nan,
+    memoryMax: nan,
+    memoryOom: nan,
+    netRxBytes: nan,
+    netRxPackets: nan,
+    netRxErrors: nan,
+    netRxDropped: nan,
+    netTxBytes: nan,
+    netTxPackets: nan,
+    netTxErrors: nan,
+    netTxDropped: nan,
   }
 }
 
@@ -63,7 +181,20 @@ export function sampleReader(info: LogInfo): SampleReader {
   }
   const time = at('read')
   if (time === -1) throw new CellError("the column row has no 'read' column")
-  return info.collectorType === 'cgroup_v2' ? v2Reader(time, at, count) : v1Reader(time, at, count)
+  const v2 = info.collectorType === 'cgroup_v2'
+  // A host-network target's cells are the host's traffic if anything: never the target's.
+  const signals = [...(v2 ? V2_SIGNALS : V1_SIGNALS), ...(info.network === 'host' ? [] : NETWORK_COLUMNS)]
+    .filter(([, column]) => at(column) !== -1)
+    .map(([field, column]) => [field, count(column)] as const)
+  const base = v2 ? v2Reader(time, at, count) : v1Reader(time, at, count)
+  if (signals.length === 0) return base
+  return (cells, sample) => {
+    base(cells, sample)
+    for (let i = 0; i < signals.length; i++) {
+      const [field, read] = signals[i] as (typeof signals)[number]
+      sample[field] = read(cells)
+    }
+  }
 }
 
 type Counter = (cells: readonly string[]) => number
@@ -79,6 +210,7 @@ function v1Reader(time: number, at: (name: string) => number, count: (name: stri
   const period = count('cpu.cfs_period_us')
   const faults = count('memory.fault.total')
   const majorFaults = count('memory.fault.major')
+  const inactiveFile = count('memory.file.inactive')
   // radvisor up to 1.3 wrote each blkio file whole (`8:0 Read 1,8:0 Write 2,...,Total 3`).
   const legacyBytes = at('blkio.service.bytes')
   const legacyWait = at('blkio.wait')
@@ -94,12 +226,15 @@ function v1Reader(time: number, at: (name: string) => number, count: (name: stri
     sample.memory = memory(cells)
     sample.memoryLimit = lowestLimit(hardLimit(cells), hierarchicalLimit(cells))
     const quotaMicros = quota(cells)
-    sample.cpuQuota = quotaMicros > 0 ? quotaMicros / period(cells) : Number.NaN
+    const periodMicros = period(cells)
+    sample.cpuQuota = quotaMicros > 0 ? quotaMicros / periodMicros : Number.NaN
+    sample.cpuPeriod = periodMicros > 0 ? periodMicros / 1000 : Number.NaN
     sample.ioRead = ioRead(cells)
     sample.ioWrite = ioWrite(cells)
     sample.ioWait = waitRead(cells) + waitWrite(cells)
     sample.faults = faults(cells)
     sample.majorFaults = majorFaults(cells)
+    sample.inactiveFile = inactiveFile(cells)
   }
 }
 
@@ -114,6 +249,7 @@ function v2Reader(time: number, at: (name: string) => number, count: (name: stri
   const ioWrite = count('io.stat/wbytes')
   const faults = count('memory.stat/pgfault')
   const majorFaults = count('memory.stat/pgmajfault')
+  const inactiveFile = count('memory.stat/inactive_file')
   return (cells, sample) => {
     sample.time = parseTime(cells[time] ?? '')
     sample.cpu = cpu(cells)
@@ -121,12 +257,18 @@ function v2Reader(time: number, at: (name: string) => number, count: (name: stri
     sample.throttled = throttled(cells)
     sample.memory = memory(cells)
     sample.memoryLimit = memoryMax === -1 ? Number.NaN : lowestLimit(parseLimit(cells[memoryMax] ?? '', 'memory.max'), Number.NaN)
-    sample.cpuQuota = cpuMax === -1 ? Number.NaN : parseCpuMax(cells[cpuMax] ?? '')
+    if (cpuMax === -1) {
+      sample.cpuQuota = Number.NaN
+      sample.cpuPeriod = Number.NaN
+    } else {
+      parseCpuMax(cells[cpuMax] ?? '', sample)
+    }
     sample.ioRead = ioRead(cells)
     sample.ioWrite = ioWrite(cells)
     sample.ioWait = Number.NaN
     sample.faults = faults(cells)
     sample.majorFaults = majorFaults(cells)
+    sample.inactiveFile = inactiveFile(cells)
   }
 }
 
@@ -148,12 +290,16 @@ function parseTime(cell: string): number {
   return Number(cell.slice(0, -6)) + Number(cell.slice(-6)) / 1e6
 }
 
-/** v2 `cpu.max`: `<quota> <period>` in µs, or `max <period>`. */
-function parseCpuMax(cell: string): number {
-  if (cell === '' || cell.startsWith('max')) return Number.NaN
-  const match = /^(\d+) (\d+)$/.exec(cell)
+/** v2 `cpu.max`: `<quota> <period>` in µs, or `max <period>`; sets the quota in cores and the period in ms. */
+function parseCpuMax(cell: string, sample: Sample): void {
+  sample.cpuQuota = Number.NaN
+  sample.cpuPeriod = Number.NaN
+  if (cell === '') return
+  const match = /^(max|\d+) (\d+)$/.exec(cell)
   if (!match) throw new CellError(`'cpu.max' is not '<quota> <period>': '${shorten(cell)}'`)
-  return Number(match[1]) / Number(match[2])
+  const period = Number(match[2])
+  if (period > 0) sample.cpuPeriod = period / 1000
+  if (match[1] !== 'max' && period > 0) sample.cpuQuota = Number(match[1]) / period
 }
 
 function lowestLimit(a: number, b: number): number {

@@ -20,6 +20,12 @@ export interface LogInfo {
   readonly hostCpus: number | null
   /** The cgroup's CPU quota in cores when collection began (`CollectorMetadata.CpuQuota`), if the log says. */
   readonly cpuQuota: number | null
+  /**
+   * Whose network the log's network columns count (`CollectorMetadata.Network`): `host`
+   * when the target shares the host's namespace (not attributed: its cells are empty),
+   * `own` for any other value, null when the header does not say.
+   */
+  readonly network: 'host' | 'own' | null
   /** Nanosecond Unix time collection began, as written. */
   readonly initializedAt: string | null
   readonly columns: readonly string[]
@@ -59,6 +65,7 @@ export function describeLog(source: string, header: Yaml, columns: readonly stri
     hostCpus:
       positive(system.CpuOnlineCount) ?? positive(asMap(perfColumns['cpu.usage.percpu']).Count) ?? positive(system.CpuCount),
     cpuQuota: positive(collector.CpuQuota),
+    network: networkOf(text(collector.Network)),
     initializedAt: text(header.InitializedAt),
     columns,
   }
@@ -67,6 +74,11 @@ export function describeLog(source: string, header: Yaml, columns: readonly stri
 function collectorType(declared: string | null, columns: readonly string[]): CollectorType {
   if (declared === 'cgroup_v1' || declared === 'cgroup_v2') return declared
   return columns.includes('cpu.stat/usage_usec') || columns.includes('memory.current') ? 'cgroup_v2' : 'cgroup_v1'
+}
+
+function networkOf(declared: string | null): LogInfo['network'] {
+  if (declared === null) return null
+  return declared.toLowerCase() === 'host' ? 'host' : 'own'
 }
 
 function targetName(metadata: Yaml): string | null {

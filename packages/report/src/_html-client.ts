@@ -1,20 +1,24 @@
 /**
- * The page's script (plain browser JS, inlined after uPlot): draws four zoomable charts per
- * target from `RADVISOR_TARGETS` and shades the millibottlenecks of each chart's resource.
- * Drag to zoom, double-click to reset; zooming one chart zooms its group (the target, or
- * every target when aligned). Each chart draws the coarsest of the target's levels that
- * still has a bucket per pixel of the visible range (the finest when none has), with the
- * full-resolution windows spliced in. `window.radvisorCharts` lists the charts for tests,
- * each with the `level` it draws.
+ * The page's script (plain browser JS, inlined after uPlot): draws six zoomable charts per
+ * target from `RADVISOR_TARGETS` (CPU, memory, I/O, throttling, pressure, network), shades
+ * the millibottlenecks of each chart's resources and marks OOM kills on the memory chart;
+ * a chart without data is a panel saying so. Drag to zoom, double-click to reset; zooming
+ * one chart zooms its group (the target, or every target when aligned). Each chart draws
+ * the coarsest of the target's levels that still has a bucket per pixel of the visible
+ * range (the finest when none has), with the full-resolution windows spliced in.
+ * `window.radvisorCharts` lists the charts for tests, each with the `level` it draws, and
+ * `window.radvisorPanels` every panel with its `kind` and, for one without data, its text.
  */
 export const CLIENT_SCRIPT = String.raw`
 (function () {
   var SHADE = 'rgba(220, 38, 38, 0.22)'
   var MARK = 'rgb(220, 38, 38)'
   var MARK_HEIGHT = 4
+  var OOM = 'rgb(234, 88, 12)'
   var data = window.RADVISOR_TARGETS
   var aligned = window.RADVISOR_ALIGNED
   var charts = (window.radvisorCharts = [])
+  var panels = (window.radvisorPanels = [])
   var groups = {}
 
   function bytes(v) {
@@ -45,6 +49,35 @@ export const CLIENT_SCRIPT = String.raw`
       hooks: {
         drawClear: [function (u) { paint(u, SHADE, function (box) { return box.height }) }],
         draw: [function (u) { paint(u, MARK, function () { return MARK_HEIGHT * devicePixelRatio }) }],
+      },
+    }
+  }
+
+  // A vertical line, and a label along the top, at each OOM kill (drawn over the lines).
+  function oomMarks(kills) {
+    return {
+      hooks: {
+        draw: [function (u) {
+          if (kills.length === 0) return
+          var ctx = u.ctx, box = u.bbox
+          ctx.save()
+          ctx.fillStyle = OOM
+          ctx.font = (10 * devicePixelRatio) + 'px sans-serif'
+          ctx.textAlign = 'left'
+          ctx.textBaseline = 'alphabetic'
+          for (var i = 0; i < kills.length; i++) {
+            var x = Math.round(u.valToPos(kills[i][0], 'x', true))
+            if (x < box.left || x > box.left + box.width) continue
+            var label = 'OOM kill' + (kills[i][1] > 1 ? ' x' + kills[i][1] : '')
+            var left = x + 3 * devicePixelRatio, baseline = box.top + (MARK_HEIGHT + 12) * devicePixelRatio
+            ctx.fillRect(x - devicePixelRatio, box.top, 2 * devicePixelRatio, box.height)
+            ctx.fillStyle = 'rgba(255, 255, 255, 0.85)'
+            ctx.fillRect(left - devicePixelRatio, baseline - 10 * devicePixelRatio, ctx.measureText(label).width + 2 * devicePixelRatio, 12 * devicePixelRatio)
+            ctx.fillStyle = OOM
+            ctx.fillText(label, left, baseline)
+          }
+          ctx.restore()
+        }],
       },
     }
   }
@@ -128,7 +161,7 @@ export const CLIENT_SCRIPT = String.raw`
       series.push({ label: spec.lines[i].label, stroke: spec.lines[i].color, width: 1, dash: spec.lines[i].dash, value: function (u, v) { return spec.format(v) } })
     }
     var width = Math.max(holder.clientWidth, 320)
-    var entry = { target: index, kind: spec.kind, runs: spec.runs, holder: holder, data: target, spec: spec, level: 0, levels: target.levels.length, pending: false }
+    var entry = { target: index, kind: spec.kind, runs: spec.runs, oom: spec.oom || [], holder: holder, data: target, spec: spec, level: 0, levels: target.levels.length, pending: false }
     var u = new uPlot({
       title: spec.title,
       width: width,
@@ -137,7 +170,7 @@ export const CLIENT_SCRIPT = String.raw`
       axes: [{}, { size: 82, values: function (u, vals) { return vals.map(spec.format) } }],
       series: series,
       cursor: { sync: { key: groupKey } },
-      plugins: [shading(spec.runs), zoomSync(group), refine(entry)],
+      plugins: [shading(spec.runs), oomMarks(entry.oom), zoomSync(group), refine(entry)],
     }, spec.data(0), holder)
     entry.chart = u
     entry.canvas = holder.querySelector('canvas')
@@ -146,8 +179,26 @@ export const CLIENT_SCRIPT = String.raw`
     charts.push(entry)
   }
 
-  function runsOf(target, resource) {
-    return target.runs.filter(function (r) { return r[2] === resource }).map(function (r) { return [r[0], r[1]] })
+  function noData(spec, text, holder) {
+    holder.classList.add('no-data')
+    var title = document.createElement('div')
+    title.className = 'title'
+    title.textContent = spec.title
+    var message = document.createElement('div')
+    message.className = 'message'
+    message.textContent = text
+    holder.appendChild(title)
+    holder.appendChild(message)
+  }
+
+  function runsOf(target, resources) {
+    return target.runs.filter(function (r) { return resources.indexOf(r[2]) !== -1 }).map(function (r) { return [r[0], r[1]] })
+  }
+
+  // The lines of those series the target has (a series without any value is not on the page).
+  function present(target, lines) {
+    var series = target.levels[0].series
+    return lines.filter(function (line) { return series[line.name] !== undefined })
   }
 
   var span = null
@@ -161,47 +212,58 @@ export const CLIENT_SCRIPT = String.raw`
   }
 
   // uPlot's data for a chart at a level: x, then one array per line (a constant one for a limit).
-  function dataOf(target, names, limit) {
+  function dataOf(target, lines, limit) {
     return function (level) {
       var points = mergedPoints(target, level)
-      var columns = [points.x].concat(names.map(function (name) { return points.series[name] }))
+      var columns = [points.x].concat(lines.map(function (line) { return points.series[line.name] }))
       if (limit !== null) columns.push(points.x.map(function () { return limit }))
       return columns
     }
   }
 
+  // A chart's spec: its series lines (with a dashed limit line after them when given).
+  function chartSpec(target, kind, title, lines, options) {
+    var drawn = present(target, lines)
+    var limit = options.limit == null ? null : options.limit
+    var all = drawn.slice()
+    if (limit !== null) all.push({ label: 'limit', color: '#9ca3af', dash: [6, 4] })
+    return { kind: kind, title: title, lines: all, data: dataOf(target, drawn, limit), format: options.format, range: options.range, runs: runsOf(target, options.resources), oom: options.oom }
+  }
+
+  // Pressure can read a little above 100% (the kernel's clock and the read time differ); rates start at 0.
+  function percentRange(u, min, max) { return [0, Math.max(100, max)] }
+  function fromZero(u, min, max) { return [0, max > 0 ? max * 1.1 : 1] }
+
   data.forEach(function (target, index) {
     if (target.levels.length === 0) return
-    var specs = []
     var cpuPercent = target.cpuLimit !== null
-    specs.push({
-      kind: 'cpu',
-      title: cpuPercent ? 'CPU, % of ' + target.cpuLimit + ' cores (' + target.cpuLimitFrom + ')' : 'CPU, cores',
-      lines: [{ label: cpuPercent ? 'CPU %' : 'cores', color: '#2563eb' }],
-      data: dataOf(target, [cpuPercent ? 'cpuPercent' : 'cpuCores'], null),
-      format: cpuPercent ? pct : number,
-      runs: runsOf(target, 'cpu'),
-    })
-    var memoryLines = [{ label: 'memory', color: '#7c3aed' }]
-    if (target.memoryLimit !== null) memoryLines.push({ label: 'limit', color: '#9ca3af', dash: [6, 4] })
-    specs.push({ kind: 'memory', title: 'Memory', lines: memoryLines, data: dataOf(target, ['memoryBytes'], target.memoryLimit), format: bytes, runs: runsOf(target, 'memory') })
-    specs.push({
-      kind: 'io',
-      title: 'I/O, bytes/s' + (target.hasIoWait ? ' (shaded: I/O wait)' : ''),
-      lines: [{ label: 'read', color: '#059669' }, { label: 'write', color: '#d97706' }],
-      data: dataOf(target, ['ioReadBytesPerSec', 'ioWriteBytesPerSec'], null),
-      format: bytes,
-      runs: runsOf(target, 'io-wait'),
-    })
-    specs.push({
-      kind: 'throttling',
-      title: 'Throttling, % of CFS periods',
-      lines: [{ label: 'throttled', color: '#dc2626' }],
-      data: dataOf(target, ['throttledPercent'], null),
-      format: pct,
-      range: [0, 100],
-      runs: runsOf(target, 'throttling'),
-    })
+    var specs = [
+      chartSpec(target, 'cpu', cpuPercent ? 'CPU, % of ' + target.cpuLimit + ' cores (' + target.cpuLimitFrom + ')' : 'CPU, cores',
+        [cpuPercent ? { name: 'cpuPercent', label: 'CPU %', color: '#2563eb' } : { name: 'cpuCores', label: 'cores', color: '#2563eb' }],
+        { format: cpuPercent ? pct : number, resources: ['cpu'] }),
+      chartSpec(target, 'memory', 'Memory' + (target.oom.length ? ' (orange: OOM kills)' : ''),
+        [{ name: 'memoryBytes', label: 'memory', color: '#7c3aed' }, { name: 'workingSetBytes', label: 'working set', color: '#db2777' }],
+        { format: bytes, resources: ['memory'], limit: target.memoryLimit, oom: target.oom }),
+      chartSpec(target, 'io', 'I/O, bytes/s' + (target.hasIoWait ? ' (shaded: I/O wait)' : ''),
+        [{ name: 'ioReadBytesPerSec', label: 'read', color: '#059669' }, { name: 'ioWriteBytesPerSec', label: 'write', color: '#d97706' }],
+        { format: bytes, resources: ['io-wait'] }),
+      chartSpec(target, 'throttling', 'Throttling, % of CFS periods',
+        [{ name: 'throttledPercent', label: 'throttled', color: '#dc2626' }],
+        { format: pct, range: [0, 100], resources: ['throttling'] }),
+      chartSpec(target, 'pressure', 'Pressure, % of time stalled (dashed: full)',
+        [
+          { name: 'cpuSomePercent', label: 'CPU some', color: '#2563eb' },
+          { name: 'cpuFullPercent', label: 'CPU full', color: '#2563eb', dash: [4, 3] },
+          { name: 'memorySomePercent', label: 'memory some', color: '#7c3aed' },
+          { name: 'memoryFullPercent', label: 'memory full', color: '#7c3aed', dash: [4, 3] },
+          { name: 'ioSomePercent', label: 'I/O some', color: '#059669' },
+          { name: 'ioFullPercent', label: 'I/O full', color: '#059669', dash: [4, 3] },
+        ],
+        { format: pct, range: percentRange, resources: ['cpu-pressure', 'memory-pressure', 'io-pressure'] }),
+      chartSpec(target, 'network', 'Network, bytes/s',
+        [{ name: 'networkRxBytesPerSec', label: 'received', color: '#0891b2' }, { name: 'networkTxBytesPerSec', label: 'sent', color: '#ca8a04' }],
+        { format: bytes, range: fromZero, resources: [] }),
+    ]
     // Lay out every holder before sizing any chart, so each takes its grid cell's width.
     var holders = specs.map(function (spec) {
       var holder = document.createElement('div')
@@ -210,7 +272,12 @@ export const CLIENT_SCRIPT = String.raw`
       document.getElementById('charts-' + index).appendChild(holder)
       return holder
     })
-    specs.forEach(function (spec, i) { chart(target, index, spec, span, holders[i]) })
+    specs.forEach(function (spec, i) {
+      var text = target.noData[spec.kind]
+      panels.push({ target: index, kind: spec.kind, noData: text || null, holder: holders[i] })
+      if (text) noData(spec, text, holders[i])
+      else chart(target, index, spec, span, holders[i])
+    })
   })
 
   window.addEventListener('resize', function () {

@@ -1,11 +1,12 @@
-/** A resource that can saturate. */
-export type Resource = 'cpu' | 'throttling' | 'memory' | 'io-wait'
-export const RESOURCES: readonly Resource[] = ['cpu', 'throttling', 'memory', 'io-wait']
+/** A resource that can saturate; `*-pressure`: some task stalled on it for more than the pressure threshold of the interval. */
+export type Resource = 'cpu' | 'throttling' | 'memory' | 'io-wait' | 'cpu-pressure' | 'memory-pressure' | 'io-pressure'
+export const RESOURCES: readonly Resource[] = ['cpu', 'throttling', 'memory', 'io-wait', 'cpu-pressure', 'memory-pressure', 'io-pressure']
 
 /**
  * A run of consecutive saturated intervals of one resource. `peak` is in the resource's
  * unit: CPU and memory in percent of the limit, throttling as the fraction of CFS periods
- * throttled, I/O wait as the average number of requests waiting.
+ * throttled, I/O wait as the average number of requests waiting, pressure as the fraction
+ * of the interval in which some task stalled.
  */
 export interface Millibottleneck {
   readonly resource: Resource

@@ -1,6 +1,7 @@
-import { CHART_SERIES, type ChartData, ChartRecorder } from './_chart.ts'
-import type { Sample } from './_columns.ts'
+import { CHART_SERIES, type ChartData, ChartRecorder, type ChartSeries } from './_chart.ts'
+import { type Sample, SIGNAL_COLUMNS } from './_columns.ts'
 import { Distribution, type Quantiles } from './_distribution.ts'
+import { OomEvents, type OomSummary } from './_events.ts'
 import type { LogInfo } from './_header.ts'
 import { type Millibottleneck, type Resource, type RunSummary, RunStats } from './_runs.ts'
 
@@ -12,22 +13,38 @@ export interface AnalysisOptions {
   readonly cpuThreshold: number
   /** Memory use, percent of the limit, at or above which memory is saturated. */
   readonly memoryThreshold: number
+  /** Share of an interval, percent, in which some task stalled on a resource, above which it counts as a pressure millibottleneck. */
+  readonly pressureThreshold: number
 }
 
-export const defaultAnalysisOptions: AnalysisOptions = { cpuThreshold: 95, memoryThreshold: 95 }
+export const defaultAnalysisOptions: AnalysisOptions = { cpuThreshold: 95, memoryThreshold: 95, pressureThreshold: 50 }
 
-/** The rates derived per interval. */
-export type RateName =
-  | 'cpuCores'
-  | 'cpuPercent'
-  | 'throttledFraction'
-  | 'memoryBytes'
-  | 'memoryPercent'
-  | 'ioReadBytesPerSec'
-  | 'ioWriteBytesPerSec'
-  | 'ioWait'
-  | 'pageFaultsPerSec'
-  | 'majorPageFaultsPerSec'
+/** The rates (and gauges) derived per interval, in this order. */
+export const RATE_NAMES = [
+  'cpuCores',
+  'cpuPercent',
+  'throttledFraction',
+  'memoryBytes',
+  'memoryPercent',
+  'workingSetBytes',
+  'ioReadBytesPerSec',
+  'ioWriteBytesPerSec',
+  'ioWait',
+  'pageFaultsPerSec',
+  'majorPageFaultsPerSec',
+  // Share of the interval in which some (full: every non-idle) task stalled on the resource.
+  'cpuPressureSome',
+  'cpuPressureFull',
+  'memoryPressureSome',
+  'memoryPressureFull',
+  'ioPressureSome',
+  'ioPressureFull',
+  'networkRxBytesPerSec',
+  'networkTxBytesPerSec',
+  'networkRxPacketsPerSec',
+  'networkTxPacketsPerSec',
+] as const
+export type RateName = (typeof RATE_NAMES)[number]
 
 /** How punctually the samples were taken (DESIGN §8). */
 export interface SamplingStats {
@@ -40,6 +57,25 @@ export interface SamplingStats {
   readonly lateShare: number
 }
 
+/**
+ * Whether a log has a group of the signals after radvisor 1.4's columns: values (`data`),
+ * only empty cells (`empty`), no such columns (`not-logged`, as in radvisor 1.4's logs), or,
+ * for network, a target in the host's namespace (`host-network`: not attributed).
+ */
+export type Availability = 'data' | 'empty' | 'not-logged' | 'host-network'
+
+/** Counter totals of the target's network namespace (every interface but `lo`). */
+export interface NetworkTotals {
+  readonly rxBytes: number
+  readonly rxPackets: number
+  readonly rxErrors: number
+  readonly rxDropped: number
+  readonly txBytes: number
+  readonly txPackets: number
+  readonly txErrors: number
+  readonly txDropped: number
+}
+
 /** What the report says about one target (one log). */
 export interface TargetSummary {
   readonly source: string
@@ -49,8 +85,11 @@ export interface TargetSummary {
   readonly version: string | null
   readonly collectorType: string
   readonly cgroup: string | null
-  /** The CPU limit percentages refer to: the quota, else the host's online CPUs. */
-  readonly cpuLimit: { readonly cores: number; readonly from: 'quota' | 'host' } | null
+  /**
+   * The CPU limit percentages refer to: the quota, else the host's online CPUs; with the
+   * CFS period in ms when the log carries it (v1 `cpu.cfs_period_us`, v2 `cpu.max` columns).
+   */
+  readonly cpuLimit: { readonly cores: number; readonly from: 'quota' | 'host'; readonly periodMs: number | null } | null
   /** The last memory limit seen, bytes. */
   readonly memoryLimit: number | null
   /** Unix ms of the first and last sample. */
@@ -70,6 +109,8 @@ export interface TargetSummary {
     readonly periods: number
     readonly throttledPeriods: number
     readonly peakMemoryBytes: number | null
+    /** Memory minus inactive file pages, floored at 0: what the kubelet evicts on. */
+    readonly peakWorkingSetBytes: number | null
   }
   readonly rates: Readonly<Record<RateName, Quantiles | null>>
   /**
@@ -80,6 +121,14 @@ export interface TargetSummary {
   /** Exact counts and durations; the 10 longest, longest first. */
   readonly millibottlenecks: RunSummary
   readonly sampling: SamplingStats | null
+  /** Which of the signals beyond radvisor 1.4's columns the log has. */
+  readonly signals: { readonly pressure: Availability; readonly memoryEvents: Availability; readonly network: Availability }
+  /** OOM kills, null when the log has no value for them. */
+  readonly oom: OomSummary | null
+  /** v2 `memory.events` counts in the run (besides `oom_kill`), null without values. */
+  readonly memoryEvents: { readonly low: number; readonly high: number; readonly max: number; readonly oom: number } | null
+  /** Network counter totals, null unless the log has values for them. */
+  readonly network: NetworkTotals | null
 }
 
 /** A target's summary plus, when asked for, the bounded chart data the HTML report draws. */
@@ -88,21 +137,74 @@ export interface TargetAnalysis {
   readonly chart: ChartData | null
 }
 
-const RATE_NAMES: readonly RateName[] = [
-  'cpuCores',
-  'cpuPercent',
-  'throttledFraction',
-  'memoryBytes',
-  'memoryPercent',
-  'ioReadBytesPerSec',
-  'ioWriteBytesPerSec',
-  'ioWait',
-  'pageFaultsPerSec',
-  'majorPageFaultsPerSec',
-]
-
-/** Counters whose gaps count; bit positions in the gap masks. */
-const COUNTERS = ['cpu', 'periods', 'throttled', 'ioRead', 'ioWrite', 'ioWait', 'faults', 'majorFaults'] as const
+/**
+ * The counters turned into changes per interval, and the bit each sets in a gap mask when
+ * it is missing or goes backwards. Counters read from one file (so logged together) share
+ * a bit, which keeps the number of distinct masks bounded (2^17).
+ */
+const OOM_KILL_BIT = 14
+const MEMORY_EVENTS_BIT = 15
+const NETWORK_BIT = 16
+const COUNTERS = [
+  ['cpu', 0],
+  ['periods', 1],
+  ['throttled', 2],
+  ['ioRead', 3],
+  ['ioWrite', 4],
+  ['ioWait', 5],
+  ['faults', 6],
+  ['majorFaults', 7],
+  ['cpuSome', 8],
+  ['cpuFull', 9],
+  ['memorySome', 10],
+  ['memoryFull', 11],
+  ['ioSome', 12],
+  ['ioFull', 13],
+  ['oomKills', OOM_KILL_BIT],
+  ['memoryLow', MEMORY_EVENTS_BIT],
+  ['memoryHigh', MEMORY_EVENTS_BIT],
+  ['memoryMax', MEMORY_EVENTS_BIT],
+  ['memoryOom', MEMORY_EVENTS_BIT],
+  ['netRxBytes', NETWORK_BIT],
+  ['netRxPackets', NETWORK_BIT],
+  ['netRxErrors', NETWORK_BIT],
+  ['netRxDropped', NETWORK_BIT],
+  ['netTxBytes', NETWORK_BIT],
+  ['netTxPackets', NETWORK_BIT],
+  ['netTxErrors', NETWORK_BIT],
+  ['netTxDropped', NETWORK_BIT],
+] as const satisfies readonly (readonly [keyof Sample, number])[]
+type Counter = (typeof COUNTERS)[number][0]
+const FIELDS: readonly Counter[] = COUNTERS.map(([counter]) => counter)
+const MASKS: readonly number[] = COUNTERS.map(([, bit]) => 1 << bit)
+const AT = Object.fromEntries(FIELDS.map((counter, index) => [counter, index])) as Record<Counter, number>
+/** The group of signals each counter belongs to (undefined: radvisor 1.4's columns). */
+const SIGNAL_GROUPS: readonly (keyof typeof SIGNAL_COLUMNS | undefined)[] = COUNTERS.map(([, bit]) =>
+  bit >= 8 && bit <= 13 ? 'pressure' : bit === OOM_KILL_BIT || bit === MEMORY_EVENTS_BIT ? 'memoryEvents' : bit === NETWORK_BIT ? 'network' : undefined,
+)
+/** The gap-mask bits of the counters of each group of signals. */
+const SIGNAL_BITS = {
+  pressure: 0b11_1111 << 8,
+  memoryEvents: (1 << OOM_KILL_BIT) | (1 << MEMORY_EVENTS_BIT),
+  network: 1 << NETWORK_BIT,
+} as const satisfies Record<keyof typeof SIGNAL_COLUMNS, number>
+const RATE = Object.fromEntries(RATE_NAMES.map((name, index) => [name, index])) as Record<RateName, number>
+/** Chart series a log can give only with a group of signals' columns (kept out of the chart data otherwise). */
+const SIGNAL_SERIES: Readonly<Partial<Record<ChartSeries, keyof typeof SIGNAL_COLUMNS>>> = {
+  cpuPressureSome: 'pressure',
+  cpuPressureFull: 'pressure',
+  memoryPressureSome: 'pressure',
+  memoryPressureFull: 'pressure',
+  ioPressureSome: 'pressure',
+  ioPressureFull: 'pressure',
+  networkRxBytesPerSec: 'network',
+  networkTxBytesPerSec: 'network',
+}
+const PRESSURE_RUNS = [
+  ['cpu-pressure', 'cpuPressureSome'],
+  ['memory-pressure', 'memoryPressureSome'],
+  ['io-pressure', 'ioPressureSome'],
+] as const satisfies readonly (readonly [Resource, RateName])[]
 const LATE_FACTOR = 1.2
 
 interface OpenRun {
@@ -116,35 +218,49 @@ interface OpenRun {
  * Turns one target's samples into per-interval rates, millibottlenecks and sampling
  * statistics, one sample at a time, in memory that does not grow with the log: it keeps
  * the previous sample, the open saturation runs, one bounded distribution per rate, the
- * millibottleneck counts and longest few, and (with `charts`) the bounded chart data.
+ * millibottleneck counts and longest few, the first OOM kills, and (with `charts`) the
+ * bounded chart data.
  */
+/**
+ * Percentage points a CPU millibottleneck, once begun, may dip below the threshold and go on.
+ * The kernel books a running task's CPU time at its scheduler ticks (every 4 ms at HZ=250),
+ * so a core that is busy for a whole 50 ms interval reads anywhere from about 92% to 108%:
+ * judged interval by interval at 95%, one saturation would be cut into pieces by that
+ * jitter alone. A run begins at the threshold and ends below threshold − 10.
+ */
+export const CPU_HYSTERESIS = 10
+
 export class TargetAnalyzer {
-  private readonly previous: Record<(typeof COUNTERS)[number] | 'time', number> = {
-    time: Number.NaN,
-    cpu: Number.NaN,
-    periods: Number.NaN,
-    throttled: Number.NaN,
-    ioRead: Number.NaN,
-    ioWrite: Number.NaN,
-    ioWait: Number.NaN,
-    faults: Number.NaN,
-    majorFaults: Number.NaN,
-  }
+  /** The counters the log's columns can give (indexes into COUNTERS); the others stay NaN. */
+  private readonly active: readonly number[]
+  /** Whether the log has pressure columns, so pressure millibottlenecks can occur. */
+  private readonly pressureLogged: boolean
+  private readonly previous = new Float64Array(COUNTERS.length).fill(Number.NaN)
+  private previousTime = Number.NaN
+  /** Per counter: its change in the current interval, its sum over the run, and whether it ever had one. */
+  private readonly change = new Float64Array(COUNTERS.length).fill(Number.NaN)
+  private readonly sums = new Float64Array(COUNTERS.length)
+  private readonly counted = new Uint8Array(COUNTERS.length)
   private readonly deltas = new Distribution()
-  private readonly rates = Object.fromEntries(RATE_NAMES.map((name) => [name, new Distribution()])) as Record<RateName, Distribution>
+  private readonly rates = RATE_NAMES.map(() => new Distribution())
+  private readonly rateValues = new Float64Array(RATE_NAMES.length)
   private readonly open = new Map<Resource, OpenRun>()
   private readonly runs = new RunStats()
+  private readonly oom = new OomEvents()
   private readonly chart: ChartRecorder | null
-  private readonly chartValues = new Float64Array(CHART_SERIES.length)
+  /** The rate (index) of each chart series recorded, and their values in an interval. */
+  private readonly chartRates: readonly number[]
+  private readonly chartValues: Float64Array
   private readonly gapMasks = new Map<number, number>()
   private presentMask = 0
   private samples = 0
   private intervals = 0
   private first = Number.NaN
   private quotaSeen = Number.NaN
+  private periodSeen = Number.NaN
   private memoryLimit = Number.NaN
   private peakMemory = Number.NaN
-  private readonly totals = { cpu: 0, ioRead: 0, ioWrite: 0, faults: 0, majorFaults: 0, periods: 0, throttled: 0 }
+  private peakWorkingSet = Number.NaN
 
   constructor(
     readonly info: LogInfo,
@@ -152,111 +268,137 @@ export class TargetAnalyzer {
     private readonly onProblem: (line: number, message: string) => void = () => {},
     charts = true,
   ) {
-    this.chart = charts ? new ChartRecorder() : null
+    const logged = (group: keyof typeof SIGNAL_COLUMNS | undefined): boolean =>
+      group === undefined || (this.logs(group) && !(group === 'network' && info.network === 'host'))
+    this.active = FIELDS.flatMap((_, index) => (logged(SIGNAL_GROUPS[index]) ? [index] : []))
+    this.pressureLogged = logged('pressure')
+    const series = CHART_SERIES.filter((name) => logged(SIGNAL_SERIES[name]))
+    this.chart = charts ? new ChartRecorder(series) : null
+    this.chartRates = series.map((name) => RATE[name])
+    this.chartValues = new Float64Array(series.length)
   }
 
   push(sample: Sample): void {
-    const previous = this.previous
-    if (this.samples > 0 && !(sample.time > previous.time)) {
+    if (this.samples > 0 && !(sample.time > this.previousTime)) {
       this.onProblem(sample.line, "'read' time does not advance past the previous row's; row skipped")
       return
     }
     this.samples++
-    if (Number.isFinite(sample.memory)) this.peakMemory = Number.isNaN(this.peakMemory) ? sample.memory : Math.max(this.peakMemory, sample.memory)
+    this.peakMemory = highest(this.peakMemory, sample.memory)
+    this.peakWorkingSet = highest(this.peakWorkingSet, workingSet(sample))
     if (Number.isFinite(sample.cpuQuota)) this.quotaSeen = sample.cpuQuota
+    if (Number.isFinite(sample.cpuPeriod)) this.periodSeen = sample.cpuPeriod
     if (!Number.isNaN(sample.memoryLimit)) this.memoryLimit = sample.memoryLimit
-    let gapMask = 0
-    for (let bit = 0; bit < COUNTERS.length; bit++) {
-      if (Number.isFinite(sample[COUNTERS[bit] as (typeof COUNTERS)[number]])) this.presentMask |= 1 << bit
+    const active = this.active
+    for (let a = 0; a < active.length; a++) {
+      const i = active[a] as number
+      if (Number.isFinite(sample[FIELDS[i] as Counter])) this.presentMask |= MASKS[i] as number
     }
     if (this.samples === 1) this.first = sample.time
-    else gapMask = this.interval(sample)
-    if (gapMask !== 0) this.gapMasks.set(gapMask, (this.gapMasks.get(gapMask) ?? 0) + 1)
-    for (const counter of COUNTERS) previous[counter] = sample[counter]
-    previous.time = sample.time
+    else {
+      const gapMask = this.interval(sample)
+      if (gapMask !== 0) this.gapMasks.set(gapMask, (this.gapMasks.get(gapMask) ?? 0) + 1)
+    }
+    for (let a = 0; a < active.length; a++) {
+      const i = active[a] as number
+      this.previous[i] = sample[FIELDS[i] as Counter]
+    }
+    this.previousTime = sample.time
   }
 
   /** Closes open runs and computes the summary. */
   finish(): TargetAnalysis {
     for (const resource of [...this.open.keys()]) this.close(resource)
-    return { summary: this.summary(), chart: this.chart?.finish() ?? null }
+    const summary = this.summary()
+    return { summary, chart: this.chart?.finish(summary.oom?.events ?? []) ?? null }
   }
 
   /** Numbers held by the distributions and the chart data: what a test of the memory bound checks. */
   get footprint(): { readonly distributions: number; readonly buckets: number; readonly windowPoints: number; readonly shadedRuns: number } {
     let distributions = this.deltas.footprint
-    for (const name of RATE_NAMES) distributions += this.rates[name].footprint
+    for (const rate of this.rates) distributions += rate.footprint
     return { distributions, ...(this.chart?.footprint ?? { buckets: 0, windowPoints: 0, shadedRuns: 0 }) }
   }
 
   /** Derives the interval from the previous sample to this one; returns its gap mask. */
   private interval(sample: Sample): number {
-    const previous = this.previous
-    const elapsedMs = sample.time - previous.time
+    const elapsedMs = sample.time - this.previousTime
+    const change = this.change
+    const active = this.active
     let gapMask = 0
-    const change = (counter: (typeof COUNTERS)[number]): number => {
-      const now = sample[counter]
-      const before = previous[counter]
-      if (now >= before) return now - before
-      gapMask |= 1 << COUNTERS.indexOf(counter)
-      return Number.NaN
+    for (let a = 0; a < active.length; a++) {
+      const i = active[a] as number
+      const now = sample[FIELDS[i] as Counter]
+      const before = this.previous[i] as number
+      if (now >= before) {
+        change[i] = now - before
+        this.sums[i] = (this.sums[i] as number) + (change[i] as number)
+        this.counted[i] = 1
+      } else {
+        change[i] = Number.NaN
+        gapMask |= MASKS[i] as number
+      }
     }
-    const cpu = change('cpu')
-    const periods = change('periods')
-    const throttled = change('throttled')
-    const ioRead = change('ioRead')
-    const ioWrite = change('ioWrite')
-    const ioWait = change('ioWait')
-    const faults = change('faults')
-    const majorFaults = change('majorFaults')
-
-    const cpuCores = cpu / (elapsedMs * 1e6)
-    const limit = this.cpuLimitCores(sample)
-    const cpuPercent = limit === null ? Number.NaN : (cpuCores / limit) * 100
-    const throttledFraction = periods > 0 ? throttled / periods : periods === 0 && throttled === 0 ? 0 : Number.NaN
-    const memoryPercent = sample.memoryLimit > 0 ? (sample.memory / sample.memoryLimit) * 100 : Number.NaN
-    const waiting = ioWait / (elapsedMs * 1e6)
+    const delta = (counter: Counter): number => change[AT[counter]] as number
     const perSecond = 1000 / elapsedMs
+    const stalled = (counter: Counter): number => delta(counter) / (elapsedMs * 1000)
+
+    const r = this.rateValues
+    const cpuCores = delta('cpu') / (elapsedMs * 1e6)
+    const limit = this.cpuLimitCores(sample)
+    const periods = delta('periods')
+    const throttled = delta('throttled')
+    r[RATE.cpuCores] = cpuCores
+    r[RATE.cpuPercent] = limit === null ? Number.NaN : (cpuCores / limit) * 100
+    r[RATE.throttledFraction] = periods > 0 ? throttled / periods : periods === 0 && throttled === 0 ? 0 : Number.NaN
+    r[RATE.memoryBytes] = sample.memory
+    r[RATE.memoryPercent] = sample.memoryLimit > 0 ? (sample.memory / sample.memoryLimit) * 100 : Number.NaN
+    r[RATE.workingSetBytes] = workingSet(sample)
+    r[RATE.ioReadBytesPerSec] = delta('ioRead') * perSecond
+    r[RATE.ioWriteBytesPerSec] = delta('ioWrite') * perSecond
+    r[RATE.ioWait] = delta('ioWait') / (elapsedMs * 1e6)
+    r[RATE.pageFaultsPerSec] = delta('faults') * perSecond
+    r[RATE.majorPageFaultsPerSec] = delta('majorFaults') * perSecond
+    r[RATE.cpuPressureSome] = stalled('cpuSome')
+    r[RATE.cpuPressureFull] = stalled('cpuFull')
+    r[RATE.memoryPressureSome] = stalled('memorySome')
+    r[RATE.memoryPressureFull] = stalled('memoryFull')
+    r[RATE.ioPressureSome] = stalled('ioSome')
+    r[RATE.ioPressureFull] = stalled('ioFull')
+    r[RATE.networkRxBytesPerSec] = delta('netRxBytes') * perSecond
+    r[RATE.networkTxBytesPerSec] = delta('netTxBytes') * perSecond
+    r[RATE.networkRxPacketsPerSec] = delta('netRxPackets') * perSecond
+    r[RATE.networkTxPacketsPerSec] = delta('netTxPackets') * perSecond
 
     this.intervals++
     this.deltas.push(elapsedMs)
-    const rates = this.rates
-    rates.cpuCores.push(cpuCores)
-    rates.cpuPercent.push(cpuPercent)
-    rates.throttledFraction.push(throttledFraction)
-    rates.memoryBytes.push(sample.memory)
-    rates.memoryPercent.push(memoryPercent)
-    rates.ioReadBytesPerSec.push(ioRead * perSecond)
-    rates.ioWriteBytesPerSec.push(ioWrite * perSecond)
-    rates.ioWait.push(waiting)
-    rates.pageFaultsPerSec.push(faults * perSecond)
-    rates.majorPageFaultsPerSec.push(majorFaults * perSecond)
+    for (let i = 0; i < RATE_NAMES.length; i++) (this.rates[i] as Distribution).push(r[i] as number)
+    this.oom.push(sample.time, elapsedMs, delta('oomKills'), sample.underOom)
 
-    const totals = this.totals
-    if (cpu >= 0) totals.cpu += cpu
-    if (ioRead >= 0) totals.ioRead += ioRead
-    if (ioWrite >= 0) totals.ioWrite += ioWrite
-    if (faults >= 0) totals.faults += faults
-    if (majorFaults >= 0) totals.majorFaults += majorFaults
-    if (periods >= 0) totals.periods += periods
-    if (throttled >= 0) totals.throttled += throttled
-
-    const start = previous.time
-    const cpuSaturated = this.track('cpu', cpuPercent >= this.options.cpuThreshold, cpuPercent, start, sample.time)
-    const throttlingSaturated = this.track('throttling', throttledFraction > 0, throttledFraction, start, sample.time)
-    const memorySaturated = this.track('memory', memoryPercent >= this.options.memoryThreshold, memoryPercent, start, sample.time)
-    const ioSaturated = this.track('io-wait', waiting >= 1, waiting, start, sample.time)
-    const saturated = cpuSaturated || throttlingSaturated || memorySaturated || ioSaturated
+    const start = this.previousTime
+    const end = sample.time
+    const options = this.options
+    const cpuPercent = r[RATE.cpuPercent] as number
+    const throttledFraction = r[RATE.throttledFraction] as number
+    const memoryPercent = r[RATE.memoryPercent] as number
+    const waiting = r[RATE.ioWait] as number
+    // Once saturated, CPU stays so down to CPU_HYSTERESIS points below the threshold (see there).
+    const cpuFloor = this.open.has('cpu') ? options.cpuThreshold - CPU_HYSTERESIS : options.cpuThreshold
+    let saturated = this.track('cpu', cpuPercent >= cpuFloor, cpuPercent, start, end)
+    saturated = this.track('throttling', throttledFraction > 0, throttledFraction, start, end) || saturated
+    saturated = this.track('memory', memoryPercent >= options.memoryThreshold, memoryPercent, start, end) || saturated
+    saturated = this.track('io-wait', waiting >= 1, waiting, start, end) || saturated
+    if (this.pressureLogged) {
+      for (const [resource, rate] of PRESSURE_RUNS) {
+        const share = r[RATE[rate]] as number
+        saturated = this.track(resource, share * 100 > options.pressureThreshold, share, start, end) || saturated
+      }
+    }
     const chart = this.chart
     if (chart !== null) {
-      const values = this.chartValues // in CHART_SERIES order
-      values[0] = cpuCores
-      values[1] = cpuPercent
-      values[2] = sample.memory
-      values[3] = ioRead * perSecond
-      values[4] = ioWrite * perSecond
-      values[5] = throttledFraction
-      chart.push(sample.time, values, saturated)
+      const values = this.chartValues
+      for (let s = 0; s < values.length; s++) values[s] = r[this.chartRates[s] as number] as number
+      chart.push(end, values, saturated)
     }
     return gapMask
   }
@@ -298,7 +440,11 @@ export class TargetAnalyzer {
     let gaps = 0
     for (const [mask, count] of this.gapMasks) if ((mask & this.presentMask) !== 0) gaps += count
     const hasSamples = this.samples > 0
-    const last = hasSamples ? this.previous.time : Number.NaN
+    const last = hasSamples ? this.previousTime : Number.NaN
+    const sum = (counter: Counter): number => this.sums[AT[counter]] as number
+    const counted = (counter: Counter): boolean => this.counted[AT[counter]] === 1
+    const signals = { pressure: this.availability('pressure'), memoryEvents: this.availability('memoryEvents'), network: this.availability('network') }
+    const periodMs = Number.isFinite(this.periodSeen) ? this.periodSeen : null
     return {
       source: info.source,
       name: info.name,
@@ -308,12 +454,12 @@ export class TargetAnalyzer {
       collectorType: info.collectorType,
       cgroup: info.cgroup,
       cpuLimit: Number.isFinite(this.quotaSeen)
-        ? { cores: this.quotaSeen, from: 'quota' }
+        ? { cores: this.quotaSeen, from: 'quota', periodMs }
         : info.cpuQuota !== null
-          ? { cores: info.cpuQuota, from: 'quota' }
+          ? { cores: info.cpuQuota, from: 'quota', periodMs }
           : info.hostCpus === null
-          ? null
-          : { cores: info.hostCpus, from: 'host' },
+            ? null
+            : { cores: info.hostCpus, from: 'host', periodMs },
       memoryLimit: Number.isFinite(this.memoryLimit) ? this.memoryLimit : null,
       start: this.first,
       end: last,
@@ -322,20 +468,52 @@ export class TargetAnalyzer {
       intervals: this.intervals,
       gaps,
       totals: {
-        cpuSeconds: this.totals.cpu / 1e9,
-        ioReadBytes: this.totals.ioRead,
-        ioWriteBytes: this.totals.ioWrite,
-        pageFaults: this.totals.faults,
-        majorPageFaults: this.totals.majorFaults,
-        periods: this.totals.periods,
-        throttledPeriods: this.totals.throttled,
+        cpuSeconds: sum('cpu') / 1e9,
+        ioReadBytes: sum('ioRead'),
+        ioWriteBytes: sum('ioWrite'),
+        pageFaults: sum('faults'),
+        majorPageFaults: sum('majorFaults'),
+        periods: sum('periods'),
+        throttledPeriods: sum('throttled'),
         peakMemoryBytes: Number.isFinite(this.peakMemory) ? this.peakMemory : null,
+        peakWorkingSetBytes: Number.isFinite(this.peakWorkingSet) ? this.peakWorkingSet : null,
       },
-      rates: Object.fromEntries(RATE_NAMES.map((name) => [name, this.rates[name].quantiles()])) as Record<RateName, Quantiles | null>,
-      percentileError: Math.max(this.deltas.relativeError, ...RATE_NAMES.map((name) => this.rates[name].relativeError)),
+      rates: Object.fromEntries(RATE_NAMES.map((name, index) => [name, (this.rates[index] as Distribution).quantiles()])) as Record<RateName, Quantiles | null>,
+      percentileError: Math.max(this.deltas.relativeError, ...this.rates.map((rate) => rate.relativeError)),
       millibottlenecks: this.runs.summary(),
       sampling: this.sampling(),
+      signals,
+      oom: this.oom.summary(counted('oomKills')),
+      memoryEvents: counted('memoryLow')
+        ? { low: sum('memoryLow'), high: sum('memoryHigh'), max: sum('memoryMax'), oom: sum('memoryOom') }
+        : null,
+      network: counted('netRxBytes')
+        ? {
+            rxBytes: sum('netRxBytes'),
+            rxPackets: sum('netRxPackets'),
+            rxErrors: sum('netRxErrors'),
+            rxDropped: sum('netRxDropped'),
+            txBytes: sum('netTxBytes'),
+            txPackets: sum('netTxPackets'),
+            txErrors: sum('netTxErrors'),
+            txDropped: sum('netTxDropped'),
+          }
+        : null,
     }
+  }
+
+  /** Whether the log has any column of the group. */
+  private logs(group: keyof typeof SIGNAL_COLUMNS): boolean {
+    return SIGNAL_COLUMNS[group].some((column) => this.info.columns.includes(column))
+  }
+
+  private availability(group: keyof typeof SIGNAL_COLUMNS): Availability {
+    if (!this.logs(group)) return 'not-logged'
+    if (group === 'network' && this.info.network === 'host') return 'host-network'
+    // Values for a whole interval: one lone value would give no change to report.
+    let measured = group === 'memoryEvents' && this.oom.underOomLogged
+    for (let i = 0; i < FIELDS.length; i++) if (((MASKS[i] as number) & SIGNAL_BITS[group]) !== 0 && this.counted[i] === 1) measured = true
+    return measured ? 'data' : 'empty'
   }
 
   private sampling(): SamplingStats | null {
@@ -351,4 +529,14 @@ export class TargetAnalyzer {
       lateShare: deltas.sum > 0 ? late.sum / deltas.sum : 0,
     }
   }
+}
+
+/** Memory minus inactive file pages, floored at 0 (NaN when either is unknown). */
+function workingSet(sample: Sample): number {
+  return Math.max(0, sample.memory - sample.inactiveFile)
+}
+
+function highest(peak: number, value: number): number {
+  if (!Number.isFinite(value)) return peak
+  return Number.isNaN(peak) ? value : Math.max(peak, value)
 }

@@ -2,13 +2,17 @@ export { CHART_SERIES, type ChartData, type ChartSeries } from './_chart.ts'
 export type { Sample } from './_columns.ts'
 export type { ChartLevel, ChartPoints } from './_decimate.ts'
 export type { Quantiles } from './_distribution.ts'
+export { MAX_OOM_EVENTS, type OomKill, type OomSummary } from './_events.ts'
 export type { CollectorType, LogInfo } from './_header.ts'
 export { fileChunks, type Line, LineSplitter } from './_lines.ts'
 export type { RunSummary } from './_runs.ts'
 export {
   type AnalysisOptions,
+  type Availability,
   defaultAnalysisOptions,
   type Millibottleneck,
+  type NetworkTotals,
+  RATE_NAMES,
   type RateName,
   type Resource,
   RESOURCES,
@@ -32,4 +36,4 @@ export {
   type ReportOptions,
   reportFiles,
 } from './report.ts'
-export { formatText } from './text.ts'
+export { formatBrief, formatText } from './text.ts'

@@ -1,10 +1,11 @@
-import { offsetOf } from './_present.ts'
+import { offsetOf, originOf } from './_present.ts'
 import type { Report } from './report.ts'
 
 /**
  * The report as plain data for scripts: each target's summary (times in Unix ms, durations
- * in ms, rates per second), every longest millibottleneck with its `offset` from the origin,
- * and the problems found. Numbers are rounded to 6 significant digits (times to 1 µs).
+ * in ms, rates per second, pressure as the stalled share of the interval), every longest
+ * millibottleneck and listed OOM kill with its `offset` from the origin, and the problems
+ * found. Numbers are rounded to 6 significant digits (times to 1 µs).
  */
 export function toJson(report: Report): unknown {
   return tidy({
@@ -16,6 +17,7 @@ export function toJson(report: Report): unknown {
         ...summary.millibottlenecks,
         longest: summary.millibottlenecks.longest.map((run) => ({ ...run, offset: offsetOf(report, summary, run) })),
       },
+      oom: summary.oom && { ...summary.oom, events: summary.oom.events.map((event) => ({ ...event, offset: event.time - originOf(report, summary) })) },
     })),
     problems: report.problems,
     problemCount: report.problemCount,

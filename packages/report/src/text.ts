@@ -1,4 +1,4 @@
-import { formatPeak, offsetOf, originOf, percentileNote, RATE_ROWS } from './_present.ts'
+import { formatPeak, noDataReason, offsetOf, originOf, percentileNote, RATE_ROWS } from './_present.ts'
 import { bytes, decimal, milliseconds, offset, percent } from './_units.ts'
 import { RESOURCES, type TargetSummary } from './analyze.ts'
 import type { Report } from './report.ts'
@@ -34,28 +34,78 @@ function targetBlock(report: Report, target: TargetSummary): string {
   lines.push(...table(['', 'p50', 'p99', 'max'], rows, 'lrrr').map((line) => `  ${line}`))
   if (target.percentileError > 0) lines.push(`  ${percentileNote(target.percentileError)}`)
   lines.push('')
+  lines.push(`  ${totalsLine(target)}`, ...signalLines(report, target), ...millibottleneckLines(report, target, target.millibottlenecks.longest.length))
+  lines.push('')
+  return lines.join('\n')
+}
+
+/**
+ * The few lines a run ends with (`radvisor exec`): totals (CPU time, I/O, throttling, peak
+ * memory), pressure, OOM kills and network where the log has them, and the millibottlenecks
+ * with the `top` longest, as in the full report.
+ */
+export function formatBrief(report: Report, target: TargetSummary, top = 5): string {
+  return `${[`  ${totalsLine(target)}`, ...signalLines(report, target), ...millibottleneckLines(report, target, top)].join('\n')}\n`
+}
+
+function totalsLine(target: TargetSummary): string {
   const t = target.totals
-  lines.push(
-    `  totals: CPU ${decimal(t.cpuSeconds)} s, read ${bytes(t.ioReadBytes)}, written ${bytes(t.ioWriteBytes)}, ` +
-      `${t.pageFaults} page faults (${t.majorPageFaults} major), throttled ${t.throttledPeriods} of ${t.periods} periods` +
-      (t.peakMemoryBytes === null ? '' : `, peak memory ${bytes(t.peakMemoryBytes)}`),
+  return (
+    `totals: CPU ${decimal(t.cpuSeconds)} s, read ${bytes(t.ioReadBytes)}, written ${bytes(t.ioWriteBytes)}, ` +
+    `${t.pageFaults} page faults (${t.majorPageFaults} major), throttled ${t.throttledPeriods} of ${t.periods} periods` +
+    (t.peakMemoryBytes === null ? '' : `, peak memory ${bytes(t.peakMemoryBytes)}`) +
+    (t.peakWorkingSetBytes === null ? '' : `, peak working set ${bytes(t.peakWorkingSetBytes)}`)
   )
+}
+
+/** The millibottleneck count by resource, then a table of the `top` longest. */
+function millibottleneckLines(report: Report, target: TargetSummary, top: number): string[] {
   const mb = target.millibottlenecks
   const parts = RESOURCES.filter((resource) => mb.byResource[resource].count > 0).map(
     (resource) => `${resource} ${mb.byResource[resource].count} / ${milliseconds(mb.byResource[resource].totalDuration)}`,
   )
-  lines.push(
-    mb.count === 0
-      ? '  millibottlenecks: none'
-      : `  millibottlenecks: ${mb.count}, ${milliseconds(mb.totalDuration)} in all (${parts.join(', ')})`,
-  )
-  if (mb.longest.length > 0) {
-    const rows = mb.longest.map((run) => [offset(offsetOf(report, target, run)), milliseconds(run.duration), run.resource, formatPeak(run.resource, run.peak)])
+  const lines = [
+    mb.count === 0 ? '  millibottlenecks: none' : `  millibottlenecks: ${mb.count}, ${milliseconds(mb.totalDuration)} in all (${parts.join(', ')})`,
+  ]
+  const longest = mb.longest.slice(0, top)
+  if (longest.length > 0) {
+    const rows = longest.map((run) => [offset(offsetOf(report, target, run)), milliseconds(run.duration), run.resource, formatPeak(run.resource, run.peak)])
     lines.push(...table(['at', 'duration', 'resource', 'peak'], rows, 'rrll').map((line) => `    ${line}`))
   }
-  lines.push('')
-  return lines.join('\n')
+  return lines
 }
+
+/** Pressure, OOM kills, memory events and network: nothing for a log without their columns (radvisor 1.4's). */
+function signalLines(report: Report, target: TargetSummary): string[] {
+  const lines: string[] = []
+  const { signals, oom, memoryEvents, network } = target
+  if (signals.pressure === 'empty') lines.push(`  pressure: no data, ${noDataReason('pressure', signals.pressure)}`)
+  if (oom) {
+    const shown = oom.events.slice(0, LISTED_OOM_KILLS).map((event) => `${offset(event.time - originOf(report, target))} (${event.kills})`)
+    const more = oom.intervals - shown.length
+    lines.push(
+      oom.kills === 0
+        ? '  OOM kills: none'
+        : `  OOM kills: ${oom.kills} in ${oom.intervals} interval${oom.intervals === 1 ? '' : 's'}, at ${shown.join(', ')}${more > 0 ? ` and ${more} more (${oom.events.length} listed in JSON)` : ''}`,
+    )
+    if (oom.underOom) lines.push(`  under OOM: ${oom.underOom.intervals === 0 ? 'never' : `${milliseconds(oom.underOom.duration)} in ${oom.underOom.intervals} interval${oom.underOom.intervals === 1 ? '' : 's'}`}`)
+  } else if (signals.memoryEvents === 'empty') {
+    lines.push(`  OOM kills: no data, ${noDataReason('memoryEvents', signals.memoryEvents)}`)
+  }
+  if (memoryEvents) lines.push(`  memory events: high ${memoryEvents.high}, max ${memoryEvents.max}, oom ${memoryEvents.oom}, low ${memoryEvents.low}`)
+  if (network) {
+    lines.push(
+      `  network: received ${bytes(network.rxBytes)} (${network.rxPackets} packets, ${network.rxErrors} errors, ${network.rxDropped} dropped), ` +
+        `sent ${bytes(network.txBytes)} (${network.txPackets} packets, ${network.txErrors} errors, ${network.txDropped} dropped)`,
+    )
+  } else if (signals.network !== 'not-logged') {
+    lines.push(`  network: no data, ${noDataReason('network', signals.network)}`)
+  }
+  return lines
+}
+
+/** OOM-kill intervals named in the text; JSON lists more. */
+const LISTED_OOM_KILLS = 10
 
 /** Columns padded to their widest cell, aligned per `align` (`l` or `r` for each column). */
 function table(header: readonly string[], rows: readonly (readonly string[])[], align: string): string[] {

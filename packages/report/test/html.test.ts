@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { defaultChartLimits } from '../src/_chart.ts'
 import { type ChartAssets, uplotAssets, writeHtml } from '../src/html.ts'
+import { overQuotaNote } from '../src/_present.ts'
 import { analyzeLog, assembleReport, defaultReportOptions } from '../src/report.ts'
 import { syntheticLines } from '../scripts/_synthetic.ts'
 import { fixtureLines } from './_fixtures.ts'
@@ -90,12 +91,84 @@ describe('writeHtml', () => {
   }, 60_000)
 })
 
+describe('writeHtml with the signals after radvisor 1.4 columns', async () => {
+  const analyses = []
+  for (const name of ['v2-signals.log', 'v2-signals-radvisor-columns.log', 'v2-host-network.log']) analyses.push((await analyzeLog(fixtureLines(name), name))!)
+  const chunks: string[] = []
+  writeHtml(assembleReport(analyses, [], 0), (chunk) => chunks.push(chunk), stubAssets)
+  const page = chunks.join('')
+  const [signals, radvisor, host] = pageData(page) as [PageTarget, PageTarget, PageTarget]
+
+  test('shades the pressure millibottleneck and marks the OOM kill, in seconds from the start', () => {
+    expect(signals.runs).toContainEqual([0.35, 0.55, 'cpu-pressure'])
+    expect(signals.oom).toEqual([[0.65, 1]])
+    expect(signals.noData).toEqual({})
+    expect(Object.keys(signals.levels[0]?.series ?? {})).toEqual([
+      'cpuCores',
+      'cpuPercent',
+      'memoryBytes',
+      'workingSetBytes',
+      'ioReadBytesPerSec',
+      'ioWriteBytesPerSec',
+      'throttledPercent',
+      'cpuSomePercent',
+      'cpuFullPercent',
+      'memorySomePercent',
+      'memoryFullPercent',
+      'ioSomePercent',
+      'ioFullPercent',
+      'networkRxBytesPerSec',
+      'networkTxBytesPerSec',
+    ])
+    expect(signals.levels.at(-1)?.series.cpuSomePercent?.slice(6, 12)).toEqual([2, 80, 70, 90, 60, 2])
+    expect(signals.levels.at(-1)?.series.networkRxBytesPerSec?.[0]).toBe(1_024_000)
+  })
+
+  test('leaves series without any value off the page, and says why their charts have no data', () => {
+    expect(Object.keys(radvisor.levels[0]?.series ?? {})).not.toContain('cpuSomePercent')
+    expect(Object.keys(radvisor.levels[0]?.series ?? {})).not.toContain('networkRxBytesPerSec')
+    expect(radvisor.noData).toEqual({ pressure: 'no data: not in this log (radvisor 1.4 columns)', network: 'no data: not in this log (radvisor 1.4 columns)' })
+    expect(host.noData).toEqual({ network: 'no data: host network namespace: traffic not attributed to the target' })
+    expect(Object.keys(host.levels[0]?.series ?? {})).not.toContain('networkRxBytesPerSec')
+  })
+
+  test('explains CPU above 100% of the quota', () => {
+    expect(page).toContain(
+      '<p class="note" data-note="over-quota">CPU reaches 200% of the quota in some intervals. An interval (50 ms) is shorter than the CFS period (100 ms unless the cgroup sets another; this log does not say), so a burst can use a whole period&#39;s quota within one interval',
+    )
+    expect(page.match(/data-note="over-quota"/g)).toHaveLength(2) // the 1.4-columns copy has the burst too; the host log does not
+  })
+
+  test('states the OOM kills and the working set among the facts', () => {
+    expect(page).toContain('OOM kills: 1 in 1 interval(s), the first at +0.650 s; marked on the memory chart')
+    expect(page).toContain('peak working set 61.0 MiB (memory minus inactive file pages)')
+  })
+})
+
+describe('overQuotaNote', async () => {
+  const summary = (await analyzeLog(fixtureLines('v2-signals.log'), 'v2-signals.log'))!.summary
+  const withPeriod = (periodMs: number | null) => ({ ...summary, cpuLimit: { cores: 0.5, from: 'quota' as const, periodMs } })
+
+  test('gives the period when the log has it, and says when intervals are not shorter than it', () => {
+    expect(overQuotaNote(withPeriod(100))).toContain('An interval (50 ms) is shorter than the CFS period (100 ms), so a burst')
+    expect(overQuotaNote(withPeriod(20))).toContain('The kernel enforces the quota per CFS period (20 ms), and intervals do not line up with periods')
+  })
+
+  test('says nothing up to 100% as displayed, or when the limit is the host CPUs', async () => {
+    const quota = (await analyzeLog(fixtureLines('v2-quota.log'), 'v2-quota.log'))!.summary // at most 100% of its quota
+    expect(overQuotaNote(quota)).toBeNull()
+    expect(overQuotaNote({ ...summary, cpuLimit: { cores: 4, from: 'host', periodMs: null } })).toBeNull()
+  })
+})
+
 interface PagePoints {
   x: number[]
   series: Record<string, (number | null)[]>
 }
 interface PageTarget {
   runs: [number, number, string][]
+  oom: [number, number][]
+  noData: Record<string, string>
   levels: (PagePoints & { bucket: number })[]
   windows: PagePoints[]
 }

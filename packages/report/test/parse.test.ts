@@ -114,6 +114,29 @@ read,cpu.usage.total,memory.usage.current,memory.limit.hard,memory.hierarchical_
     expect(v2.samples[0]).toMatchObject({ memoryLimit: 67108864, cpuQuota: 0.5 })
   })
 
+  test('reads the columns after radvisor 1.4 (pressure, memory.events, network) and CollectorMetadata.Network', () => {
+    const columns = `${V2_COLUMNS},cpu.pressure/some_total,cpu.pressure/full_total,memory.events/oom_kill,memory.events/high,network.rx_bytes,network.tx_dropped`
+    const own = parse(`${v2Header.replace('  CgroupDriver: systemd', '  CgroupDriver: systemd\n  Network: own')}${columns}\n1700000000050000000,1,1,0,1,max,1,1,1,700,30,2,9,4096,3\n`)
+    expect(own.problems).toEqual([])
+    expect(own.info?.network).toBe('own')
+    expect(own.samples[0]).toMatchObject({ cpuSome: 700, cpuFull: 30, oomKills: 2, memoryHigh: 9, netRxBytes: 4096, netTxDropped: 3 })
+    expect(own.samples[0]?.ioSome).toBeNaN() // not logged
+    expect(parse(`${v2Header}${columns}\n`).info?.network).toBeNull() // the header does not say
+    const host = parse(`${v2Header.replace('  CgroupDriver: systemd', '  CgroupDriver: systemd\n  Network: host')}${columns}\n1700000000050000000,1,1,0,1,max,1,1,1,700,30,2,9,,\n`)
+    expect(host.info?.network).toBe('host')
+    expect(host.samples[0]?.netRxBytes).toBeNaN()
+    const bad = parse(`${v2Header}${columns}\n1700000000050000000,1,1,0,1,max,1,1,1,7e2,30,2,9,4096,3\n`)
+    expect(bad.problems.map((problem) => problem.message)).toEqual(["'cpu.pressure/some_total' is not a number: '7e2'"])
+  })
+
+  test("reads the CFS period from cpu.max, with or without a quota, and rejects a malformed cell", () => {
+    const row = (cpuMax: string) => parse(`${v2Header}${V2_COLUMNS},cpu.max\n1700000000050000000,0,0,0,0,max,0,0,0,${cpuMax}\n`)
+    expect(row('50000 100000').samples[0]).toMatchObject({ cpuQuota: 0.5, cpuPeriod: 100 })
+    expect(row('max 20000').samples[0]?.cpuPeriod).toBe(20)
+    expect(row('max 20000').samples[0]?.cpuQuota).toBeNaN()
+    expect(row('maxjunk').problems[0]?.message).toBe("'cpu.max' is not '<quota> <period>': 'maxjunk'")
+  })
+
   test('reports a row with the wrong column count, a non-numeric cell and a truncated last row with their lines', () => {
     const text = `${v2Header}${V2_COLUMNS}\n1700000000050000000,1,1,0,1,max,1,1,1\n1700000000100000000,2,2\n1700000000150000000,abc,3,0,1,max,1,1,1\n1700000000200000000,4,4,0,1,max,1,1,1\n1700000000250000000,5,5,0,1`
     const { samples, problems } = parse(text)

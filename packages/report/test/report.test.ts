@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test'
 import * as nodeFs from 'node:fs'
 import type { FileSystem } from '@radvisor/core'
 import { Volume } from 'memfs'
-import { findLogs, MAX_PROBLEMS_PER_FILE, reportFiles } from '../src/report.ts'
+import { defaultReportOptions, findLogs, MAX_PROBLEMS_PER_FILE, reportFiles } from '../src/report.ts'
 import { REPORT_FIXTURES, SHARED_1_1_7_LOG } from './_fixtures.ts'
 import { radvisorErrorOf } from '@radvisor/testing'
 
@@ -47,7 +47,7 @@ describe('reportFiles', () => {
   test('aligns targets on the earliest first sample', async () => {
     const later = fixture('v2-quota.log').replaceAll('1700000000', '1700000001') // one second later
     const fs = memoryFs({ '/stats/a.log': fixture('v1-cpu-saturation.log'), '/stats/b.log': later })
-    const report = await reportFiles(fs, ['/stats'], { cpuThreshold: 95, memoryThreshold: 95, align: true })
+    const report = await reportFiles(fs, ['/stats'], { ...defaultReportOptions, align: true })
     expect(report.origin).toBe(1_700_000_000_000)
     expect(report.targets[1]?.summary.start).toBe(1_700_000_001_000)
   })

@@ -2,10 +2,11 @@ import { describe, expect, test } from 'bun:test'
 import { defaultChartLimits } from '../src/_chart.ts'
 import { emptySample, type Sample } from '../src/_columns.ts'
 import { EXACT_VALUES, SKETCH_RELATIVE_ERROR } from '../src/_distribution.ts'
+import { MAX_OOM_EVENTS } from '../src/_events.ts'
 import type { LogInfo } from '../src/_header.ts'
 import { LineSplitter } from '../src/_lines.ts'
 import { RESOURCES } from '../src/_runs.ts'
-import { TargetAnalyzer } from '../src/analyze.ts'
+import { RATE_NAMES, TargetAnalyzer } from '../src/analyze.ts'
 import { analyzeLog } from '../src/report.ts'
 import { syntheticChunks } from '../scripts/_synthetic.ts'
 
@@ -20,16 +21,30 @@ const info: LogInfo = {
   driver: null,
   hostCpus: 1,
   cpuQuota: null,
+  network: null,
   initializedAt: null,
-  columns: [],
+  // the counters `feed` gives besides radvisor 1.4's
+  columns: ['cpu.pressure/some_total', 'memory.oom_control/oom_kill', 'network.rx_bytes'],
+}
+
+interface FeedState {
+  time: number
+  cpu: number
+  seed: number
+  periods: number
+  throttled: number
+  stalled: number
+  received: number
+  kills: number
 }
 
 /**
  * Feeds `rows` samples 50 ms apart (every 500th late by 2.5 intervals) to an analyzer:
  * CPU drawn between 10% and 60% of the one host CPU, saturated every 10th interval,
- * throttled every 1000th; returns the CPU share of each interval.
+ * throttled every 1000th, CPU pressure at 80% every 20th (else 2%), an OOM kill every
+ * 100th, 1000 bytes received in each; returns the CPU share of each interval.
  */
-function feed(analyzer: TargetAnalyzer, from: number, to: number, state: { time: number; cpu: number; seed: number; periods: number; throttled: number }, shares: number[]): void {
+function feed(analyzer: TargetAnalyzer, from: number, to: number, state: FeedState, shares: number[]): void {
   const sample: Sample = { ...emptySample(), memory: 1e8, ioRead: 0, ioWrite: 0, faults: 0, majorFaults: 0 }
   for (let row = from; row < to; row++) {
     const elapsed = row > 0 && row % 500 === 0 ? 125 : 50
@@ -40,20 +55,28 @@ function feed(analyzer: TargetAnalyzer, from: number, to: number, state: { time:
       state.cpu += Math.round(share * elapsed * 1e6)
       state.periods += 1
       if (row % 1000 === 999) state.throttled += 1
+      state.stalled += row % 20 === 19 ? 40_000 : 1000
+      state.received += 1000
+      if (row % 100 === 50) state.kills += 1
       shares.push(Math.round(share * elapsed * 1e6) / (elapsed * 1e6))
     }
     sample.time = state.time
     sample.cpu = state.cpu
     sample.periods = state.periods
     sample.throttled = state.throttled
+    sample.cpuSome = state.stalled
+    sample.netRxBytes = state.received
+    sample.oomKills = state.kills
     analyzer.push(sample)
   }
 }
 
+const DISTRIBUTIONS = RATE_NAMES.length + 1
+
 describe('bounded memory', () => {
   test('an analyzer fed 400 000 intervals holds no more than fixed bounds, and stops growing', () => {
     const analyzer = new TargetAnalyzer(info)
-    const state = { time: 1_700_000_000_000, cpu: 0, seed: 1, periods: 0, throttled: 0 }
+    const state: FeedState = { time: 1_700_000_000_000, cpu: 0, seed: 1, periods: 0, throttled: 0, stalled: 0, received: 0, kills: 0 }
     const shares: number[] = []
     const footprints: TargetAnalyzer['footprint'][] = []
     for (const [from, to] of [
@@ -66,14 +89,14 @@ describe('bounded memory', () => {
     }
     const limits = defaultChartLimits
     for (const footprint of footprints) {
-      // 11 distributions (10 rates and the sampling deltas), each at most its kept values or a sketch
-      expect(footprint.distributions).toBeLessThanOrEqual(11 * EXACT_VALUES)
+      // a distribution per rate and one of the sampling deltas, each at most its kept values or a sketch
+      expect(footprint.distributions).toBeLessThanOrEqual(DISTRIBUTIONS * EXACT_VALUES)
       expect(footprint.buckets).toBeLessThanOrEqual(limits.buckets)
       expect(footprint.windowPoints).toBeLessThanOrEqual(limits.windowBudget + limits.windowPoints + limits.windowContext)
       expect(footprint.shadedRuns).toBeLessThanOrEqual(RESOURCES.length * limits.shadedRuns)
     }
     // past the exact phase only sketches remain: a few thousand buckets, not growing with the log
-    expect(footprints[1]?.distributions).toBeLessThan(11 * 4096)
+    expect(footprints[1]?.distributions).toBeLessThan(DISTRIBUTIONS * 4096)
     const { shadedRuns: _sawtooth, ...held } = footprints[2] as (typeof footprints)[number]
     const { shadedRuns: _before, ...heldBefore } = footprints[1] as (typeof footprints)[number]
     expect(held).toEqual(heldBefore) // shaded runs rise and fall between merges, within their bound
@@ -84,6 +107,13 @@ describe('bounded memory', () => {
     expect(summary.millibottlenecks.byResource.cpu.count).toBe(40_000)
     expect(summary.millibottlenecks.byResource.throttling).toEqual({ count: 400, totalDuration: 400 * 50 })
     expect(summary.sampling?.lateIntervals).toBe(799)
+    expect(summary.millibottlenecks.byResource['cpu-pressure']).toEqual({ count: 20_000, totalDuration: 20_000 * 50 })
+    expect(summary.network?.rxBytes).toBe(399_999 * 1000)
+    // OOM kills: counted exactly, the first MAX_OOM_EVENTS listed and marked
+    expect(summary.oom).toMatchObject({ kills: 4000, intervals: 4000 })
+    expect(summary.oom?.events).toHaveLength(MAX_OOM_EVENTS)
+    expect(summary.oom?.events[0]?.time).toBe(1_700_000_000_000 + 50 * 50)
+    expect(chart?.oomKills).toHaveLength(MAX_OOM_EVENTS)
     expect(summary.rates.cpuCores?.max).toBe(1)
     // percentiles from the sketch: within its error of the exact ones
     expect(summary.percentileError).toBe(SKETCH_RELATIVE_ERROR)

@@ -35,3 +35,37 @@ describe('formatText', () => {
     expect(await text(true)).toStartWith('Aligned on one time axis from 2023-11-14T22:13:20.000Z')
   })
 })
+
+describe('formatText with the signals after radvisor 1.4 columns', () => {
+  const report = async (name: string, source = name) => formatText(assembleReport([(await analyzeLog(fixtureLines(name), source))!], [], 0))
+
+  test('lists the pressure millibottleneck, stalled shares, the OOM kill, memory events, network totals and the working set', async () => {
+    const output = await report('v2-signals.log')
+    expect(output).toMatch(/\+0\.350 s +200 ms +cpu-pressure +90% stalled/)
+    expect(output).toContain('millibottlenecks: 4, 350 ms in all (cpu 1 / 50 ms, throttling 1 / 50 ms, memory 1 / 50 ms, cpu-pressure 1 / 200 ms)')
+    expect(output).toMatch(/CPU stalled \(some\) +2\.0% +90% +90%/)
+    expect(output).toContain('OOM kills: 1 in 1 interval, at +0.650 s (1)')
+    expect(output).toContain('memory events: high 2, max 5, oom 1, low 0')
+    expect(output).toContain('network: received 1000.0 KiB (800 packets, 0 errors, 2 dropped), sent 200.0 KiB (400 packets, 0 errors, 0 dropped)')
+    expect(output).toMatch(/network received +1000\.0 KiB\/s/)
+    expect(output).toMatch(/working set +50\.0 MiB +61\.0 MiB +61\.0 MiB/)
+    expect(output).toContain('peak memory 63.0 MiB, peak working set 61.0 MiB')
+  })
+
+  test('a log with radvisor 1.4 columns only gets no lines about them', async () => {
+    const output = await report('v2-signals-radvisor-columns.log', 'checkout.log')
+    for (const absent of ['stalled', 'pressure', 'OOM', 'network', 'memory events']) expect(output).not.toContain(absent)
+    // every other line reads as for the extended log (table columns aside), less its pressure millibottleneck
+    const words = (text: string) => text.split('\n').map((line) => line.trim().replace(/ +/g, ' '))
+    const extended = words(await report('v2-signals.log', 'checkout.log'))
+    const lines = words(output).filter((line) => !line.startsWith('millibottlenecks:'))
+    expect(lines.filter((line) => !extended.includes(line))).toEqual([])
+  })
+
+  test('says why the network has no data in a host-network log, and lists no OOM kill', async () => {
+    const output = await report('v2-host-network.log')
+    expect(output).toContain('network: no data, host network namespace: traffic not attributed to the target')
+    expect(output).toContain('OOM kills: none')
+    expect(output).not.toMatch(/network received/)
+  })
+})

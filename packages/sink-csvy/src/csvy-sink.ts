@@ -16,18 +16,25 @@ import {
   WriteFailures,
 } from '@radvisor/core'
 import { FlushRecord } from './_flush-record.ts'
+import { type RetentionPolicy, retainLogs } from './_retention.ts'
 import { formatHeader } from './header.ts'
 import { readSystemInfo, type SystemInfo } from './system-info.ts'
 
 /** `<id>_<seconds>_<n>.log` with n up to this is tried before giving up on a name. */
 const MAX_NAME_ATTEMPTS = 1000
+/** Retention runs when the sink starts and then at the first flush of every hour. */
+const RETENTION_EVERY_MS = 60 * 60 * 1000
 
 /**
  * Creates the CSVY sink for a run: checks that `settings.directory` (created when missing)
  * and the flush log's folder are writable, so that a bad path fails at startup with exit 2
  * rather than when the first target appears, and reads the host facts once.
  */
-export function createCsvySink(context: PluginContext, system: SystemInfo = readSystemInfo(context.fs)): CsvySinkHandle {
+export function createCsvySink(
+  context: PluginContext,
+  system: SystemInfo = readSystemInfo(context.fs),
+  retention: RetentionPolicy | null = null,
+): CsvySinkHandle {
   const { fs, settings } = context
   try {
     fs.mkdirSync(settings.directory, { recursive: true })
@@ -52,7 +59,7 @@ export function createCsvySink(context: PluginContext, system: SystemInfo = read
       )
     }
   }
-  return new CsvySink(context, system)
+  return new CsvySink(context, system, retention)
 }
 
 /** The CSVY sink: every call is synchronous. */
@@ -66,7 +73,8 @@ export interface CsvySinkHandle extends Sink {
 interface TargetLog {
   readonly file: BufferedFile
   readonly target: Target
-  readonly path: string
+  /** Where it is written: `<id>_<seconds>.log`, or with `_<n>` when that name was taken. */
+  path: string
 }
 
 class CsvySink implements CsvySinkHandle {
@@ -81,14 +89,18 @@ class CsvySink implements CsvySinkHandle {
   private files = 0
   private bytes = 0
   private writes = 0
+  private lastRetention: number
 
   constructor(
     private readonly context: PluginContext,
     private readonly system: SystemInfo,
+    private readonly retention: RetentionPolicy | null,
   ) {
-    const { logger, settings } = context
+    const { logger, settings, clock } = context
     this.record = settings.flushLog === null ? null : new FlushRecord()
     this.failures = new WriteFailures(logger, this.name, `logs in ${settings.directory}`, settings.bufferBytes)
+    this.lastRetention = clock.monotonic()
+    this.retain()
   }
 
   open(target: Target, header: LogHeader): TargetWriter {
@@ -104,7 +116,11 @@ class CsvySink implements CsvySinkHandle {
         maxBytes: settings.bufferBytes,
         rowsPerFlush: Math.ceil(settings.flushEveryMs / settings.intervalMs),
         failures: this.failures,
-        open: () => this.create(base),
+        open: () => {
+          const opened = this.create(base)
+          log.path = opened.path
+          return opened
+        },
         ...(this.record && { onWrite: (written: number, success: boolean) => this.record!.add(unixNanos(clock.now()), target.id, written, success) }),
       }),
     }
@@ -124,6 +140,10 @@ class CsvySink implements CsvySinkHandle {
   }
 
   flush(): void {
+    if (this.retention && this.context.clock.monotonic() - this.lastRetention >= RETENTION_EVERY_MS) {
+      this.lastRetention = this.context.clock.monotonic()
+      this.retain()
+    }
     for (const log of this.logs) log.file.flush()
     for (const log of this.stopping) {
       if (log.file.flush()) {
@@ -154,13 +174,21 @@ class CsvySink implements CsvySinkHandle {
     }
   }
 
+  /** Deletes old logs as `--csvy-retention-*` say, never one of this sink's open logs. */
+  private retain(): void {
+    if (!this.retention) return
+    const { fs, logger, clock, settings } = this.context
+    const open = new Set([...this.logs, ...this.stopping].map((log) => log.path))
+    retainLogs({ fs, logger, nowMs: clock.now(), directory: settings.directory }, this.retention, open)
+  }
+
   /** Creates `<base>.log`, or `<base>_1.log`, `_2`... when the name is taken: a log is never overwritten or appended to. */
-  private create(base: string): OpenedFile {
+  private create(base: string): OpenedFile & { readonly path: string } {
     const { fs, settings } = this.context
     for (let attempt = 0; attempt < MAX_NAME_ATTEMPTS; attempt++) {
       const path = fileInDirectory(settings.directory, attempt === 0 ? `${base}.log` : `${base}_${attempt}.log`, 'sink-csvy')
       try {
-        return { fd: fs.openSync(path, 'wx'), size: 0 }
+        return { fd: fs.openSync(path, 'wx'), size: 0, path }
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
       }

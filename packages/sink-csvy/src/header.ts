@@ -21,6 +21,7 @@ export function formatHeader(header: LogHeader, system: SystemInfo): string {
       CgroupDriver: collector.driver,
       // Not in radvisor 1.4's header; readers that do not know the key ignore it.
       ...(collector.cpuQuota !== undefined && { CpuQuota: collector.cpuQuota }),
+      ...(collector.network !== undefined && { Network: collector.network }),
     },
     PolledAt: target.polledAt,
     InitializedAt: header.initializedAt,

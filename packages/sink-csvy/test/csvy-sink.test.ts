@@ -363,3 +363,30 @@ describe('reading logs back', () => {
     for (const row of log.rows) expect(row).toHaveLength(log.columns.length)
   })
 })
+
+describe('retention', () => {
+  test('runs when the sink starts and again at the first flush of every hour, never deleting a log it writes', () => {
+    const { fs, volume } = fakeFs({ '/stats/old_1.log': 'x' })
+    const { context, clock } = testContext(fs)
+    const day = 86_400_000
+    const ago = (ms: number) => (clock.now() - ms) / 1000
+    volume.utimesSync('/stats/old_1.log', ago(8 * day), ago(8 * day))
+    const sink = createCsvySink(context, undefined, { maxAgeMs: 7 * day, maxBytes: null })
+    expect(fs.existsSync('/stats/old_1.log')).toBe(false)
+    const abc = target('abc')
+    sink.open(abc, header(abc)).write(sampler(abc)(0))
+    fs.writeFileSync('/stats/later_2.log', 'y')
+    volume.utimesSync('/stats/later_2.log', ago(8 * day), ago(8 * day))
+    volume.utimesSync(LOG, ago(8 * day), ago(8 * day))
+    clock.advance(59 * 60_000)
+    sink.flush()
+    expect(fs.existsSync('/stats/later_2.log')).toBe(true)
+    clock.advance(60_000)
+    volume.utimesSync(LOG, ago(8 * day), ago(8 * day))
+    sink.flush()
+    expect(fs.existsSync('/stats/later_2.log')).toBe(false)
+    expect(fs.existsSync(LOG)).toBe(true)
+    sink.close()
+  })
+})
+

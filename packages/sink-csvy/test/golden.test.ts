@@ -1,8 +1,10 @@
 /**
  * Golden CSVY logs: rows collected by the real cgroup collectors from recorded cgroup
  * trees (fake cgroupfs, v1 and v2), written by the sink, compared byte for byte. Clock
- * and host facts are injected, so nothing needs normalising. After an intended format
- * change, regenerate with `UPDATE_GOLDEN=1 bun test packages/sink-csvy/test/golden.test.ts`
+ * and host facts are injected, so nothing needs normalising. `--columns radvisor` must give
+ * exactly the logs radvisor 1.4's layout gives (`<case>.log`, unchanged since before the
+ * extended columns); the extended columns (the default) give `<case>.extended.log`. After an
+ * intended format change, regenerate with `UPDATE_GOLDEN=1 bun test packages/sink-csvy/test/golden.test.ts`
  * and review the diff.
  */
 import { expect, test } from 'bun:test'
@@ -31,12 +33,13 @@ const cases = [
   },
 ]
 
-for (const golden of cases) {
-  test(`${golden.name}: the CSVY log of three samples matches test/golden/${golden.name}.log`, () => {
+for (const golden of cases.flatMap((kase) => (['radvisor', 'extended'] as const).map((columns) => ({ ...kase, columns })))) {
+  const file = `${golden.name}${golden.columns === 'radvisor' ? '' : '.extended'}.log`
+  test(`${golden.name}, ${golden.columns} columns: the CSVY log of three samples matches test/golden/${file}`, () => {
     const cgroups = createFakeCgroupFs(golden.name)
     const output = fakeFs()
     const { context, clock } = testContext(output.fs)
-    const factory = createCollectorFactory({ root: cgroups.root, fs: cgroups.fs, logger: memoryLogger(), clock })
+    const factory = createCollectorFactory({ root: cgroups.root, fs: cgroups.fs, logger: memoryLogger(), clock, columns: golden.columns, procRoot: cgroups.procRoot })
     const target: Target = {
       provider: 'docker',
       id: golden.id,
@@ -64,7 +67,7 @@ for (const golden of cases) {
     const [name] = output.fs.readdirSync('/stats') as string[]
     const text = output.fs.readFileSync(`/stats/${name}`, 'utf8') as string
 
-    const path = join(import.meta.dir, 'golden', `${golden.name}.log`)
+    const path = join(import.meta.dir, 'golden', file)
     if (process.env.UPDATE_GOLDEN) writeFileSync(path, text)
     expect(text).toBe(readFileSync(path, 'utf8'))
   })

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { type CollectorInfo, type LogHeader, RadvisorError, Row, type Target } from '@radvisor/core'
 import { testSink } from '@radvisor/testing'
+import { JsonLineEncoder } from '../src/_encoder.ts'
 import { createJsonlSink } from '../src/jsonl-sink.ts'
 import { fakeFs, testContext } from './_context.ts'
 
@@ -86,6 +87,52 @@ describe('JSON lines', () => {
       'memory.max': -12,
       'odd "name"': 1.5,
     })
+  })
+
+  test('network.interfaces becomes an object per interface, numbers exact; a cell of another shape stays a string', () => {
+    const { sink, text } = setup()
+    const columns = ['read', 'network.rx_bytes', 'network.interfaces']
+    const writer = sink.open(target, { ...header, collector: { ...collector, columns } })
+    const row = new Row(target, columns)
+    const cells = [
+      'eth0 18446744073709551615 3517 0 2 190211 2133 0 0;br%2C0 1 2 3 4 5 6 7 8',
+      'vethabcdef01234 0 0 0 0 0 0 0 0',
+      'eth0 1 2 3 4 5 6 7',
+      'eth0 1 2 3 4 5 6 7 8;',
+      'eth0 01 2 3 4 5 6 7 8',
+      'a"b 1 2 3 4 5 6 7 8',
+      '',
+    ]
+    for (const cell of cells) {
+      row.reset()
+      row.putTime(1_700_000_000_000)
+      row.putUint(7)
+      const bytes = ascii(cell)
+      row.putBytes(bytes, 0, bytes.length)
+      writer.write(row)
+    }
+    // A thousand of the shortest entries: the line's reserved size must hold the object form.
+    row.reset()
+    row.putTime(1_700_000_000_000)
+    row.putUint(7)
+    const many = ascii(Array.from({ length: 1000 }, () => 'e 0 0 0 0 0 0 0 0').join(';'))
+    row.putBytes(many, 0, many.length)
+    const encoder = new JsonLineEncoder(target, columns)
+    const exact = new Uint8Array(encoder.maxBytes(row))
+    expect(encoder.encode(row, exact, 0)).toBeLessThanOrEqual(exact.length)
+    writer.write(row)
+    sink.close()
+    const lines = text().trimEnd().split('\n')
+    const counters = (values: number[]) =>
+      Object.fromEntries(['rx_bytes', 'rx_packets', 'rx_errors', 'rx_dropped', 'tx_bytes', 'tx_packets', 'tx_errors', 'tx_dropped'].map((name, i) => [name, values[i]]))
+    expect(lines[0]).toContain('"network.interfaces":{"eth0":{"rx_bytes":18446744073709551615,"rx_packets":3517,')
+    expect(JSON.parse(lines[0]!).values['network.interfaces']).toEqual({
+      eth0: counters([18446744073709551615, 3517, 0, 2, 190211, 2133, 0, 0]),
+      'br%2C0': counters([1, 2, 3, 4, 5, 6, 7, 8]),
+    })
+    expect(JSON.parse(lines[1]!).values['network.interfaces']).toEqual({ vethabcdef01234: counters([0, 0, 0, 0, 0, 0, 0, 0]) })
+    expect(lines.slice(2, 7).map((line) => JSON.parse(line).values['network.interfaces'])).toEqual([...cells.slice(2, 6), null])
+    expect(Object.keys(JSON.parse(lines[7]!).values['network.interfaces'])).toEqual(['e'])
   })
 
   test('lines are buffered: written at each flush, whenever 64 KiB are buffered, and at close', () => {

@@ -6,8 +6,8 @@ const TEXT = { 'Content-Type': 'text/plain; charset=utf-8' }
 
 /**
  * Answers a scrape: `GET /metrics` renders the metrics, `/` points there, anything else is
- * 404; methods other than GET and HEAD get 405. A `HEAD /metrics` does not render, so
- * that it does not reset the peak utilisation the next `GET` reports.
+ * 404; methods other than GET and HEAD get 405. A `HEAD /metrics` answers the headers
+ * without rendering (a health check costs nothing).
  */
 export function handleScrape(request: Request, render: () => string): Response {
   if (request.method !== 'GET' && request.method !== 'HEAD') {

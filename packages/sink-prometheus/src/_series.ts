@@ -1,31 +1,44 @@
-import type { Row, Target } from '@radvisor/core'
+import type { Row } from '@radvisor/core'
 import { CPU_USAGE, METRICS } from './_metrics.ts'
+import { SlidingPeak } from './_peak.ts'
 
 const MAX = [0x6d, 0x61, 0x78]
 
+/** A metric's source resolved to column indexes of one collector. */
+interface ResolvedSource {
+  readonly index: number
+  readonly scale: number
+  /** Index of the column subtracted, or -1. */
+  readonly minus: number
+  readonly unlimitedFrom: number
+}
+
 /**
  * The current values of one target's metrics. The column indexes each metric reads are
- * resolved once at open, so a row costs a handful of digit parses and no allocation.
+ * resolved once at open, so a row costs a few dozen digit parses and no allocation.
  */
 export class TargetSeries {
-  /** `{id="…",name="…",provider="…",…}` for every sample line of this target. */
-  readonly labels: string
-  /** Per metric, the indexes of its candidate columns present in this collector. */
-  private readonly sources: { index: number; scale: number }[][]
+  /** Per metric, the candidate sources present in this collector. */
+  private readonly sources: ResolvedSource[][]
   /** Per metric, the latest value (NaN: none yet). */
   readonly values = new Float64Array(METRICS.length).fill(Number.NaN)
   private previousCpu = Number.NaN
   private previousTimeNs = Number.NaN
-  /** Highest utilisation since the last scrape (NaN: no interval since). */
-  private peak = Number.NaN
-  private lastUtilization = Number.NaN
+  private readonly peaks: SlidingPeak
 
-  constructor(target: Target, columns: readonly string[]) {
-    this.labels = formatLabels(target)
+  constructor(
+    /** `{id="…",…}` for every sample line of this target. */
+    readonly labels: string,
+    columns: readonly string[],
+    peakWindowMs: number,
+  ) {
+    this.peaks = new SlidingPeak(peakWindowMs)
     this.sources = METRICS.map((metric) =>
-      metric.sources.flatMap(({ column, scale }) => {
+      metric.sources.flatMap(({ column, scale, minus, unlimitedFrom }) => {
         const index = columns.indexOf(column)
-        return index < 0 ? [] : [{ index, scale }]
+        const minusIndex = minus === undefined ? -1 : columns.indexOf(minus)
+        if (index < 0 || (minus !== undefined && minusIndex < 0)) return []
+        return [{ index, scale, minus: minusIndex, unlimitedFrom: unlimitedFrom ?? Number.POSITIVE_INFINITY }]
       }),
     )
   }
@@ -35,10 +48,9 @@ export class TargetSeries {
     for (let m = 0; m < sources.length; m++) {
       const candidates = sources[m]!
       for (let c = 0; c < candidates.length; c++) {
-        const { index, scale } = candidates[c]!
-        const value = cellValue(row, index)
+        const value = sourceValue(row, candidates[c]!)
         if (value !== null) {
-          values[m] = value * scale
+          values[m] = value
           break
         }
       }
@@ -46,11 +58,9 @@ export class TargetSeries {
     this.trackUtilization(row.number(0), values[CPU_USAGE]!)
   }
 
-  /** The peak utilisation since the previous call (or the latest one when no interval ended since); resets it. */
-  takePeak(): number {
-    const peak = Number.isNaN(this.peak) ? this.lastUtilization : this.peak
-    this.peak = Number.NaN
-    return peak
+  /** The highest utilisation (cores) over an interval that ended in the peak window before `unixMs`, or NaN. */
+  peak(unixMs: number): number {
+    return this.peaks.peak(unixMs)
   }
 
   private trackUtilization(timeNs: number | null, cpuSeconds: number): void {
@@ -61,10 +71,18 @@ export class TargetSeries {
     this.previousCpu = cpuSeconds
     // The first sample, a clock step back, or a counter reset has no interval to measure.
     if (!(elapsedNs > 0) || !(used >= 0)) return
-    const utilization = used / (elapsedNs * 1e-9)
-    this.lastUtilization = utilization
-    if (!(utilization <= this.peak)) this.peak = utilization
+    this.peaks.record(timeNs / 1e6, used / (elapsedNs * 1e-9))
   }
+}
+
+/** A source's value in `row`, or null when a cell it needs is empty or unreadable. */
+function sourceValue(row: Row, source: ResolvedSource): number | null {
+  const value = cellValue(row, source.index)
+  if (value === null) return null
+  if (value >= source.unlimitedFrom) return Number.POSITIVE_INFINITY
+  if (source.minus < 0) return value * source.scale
+  const minus = cellValue(row, source.minus)
+  return minus === null ? null : Math.max(0, value - minus) * source.scale
 }
 
 /** A cell as a number: digits, or +Inf for the kernel's `max`; null when empty or unreadable. */
@@ -75,18 +93,4 @@ function cellValue(row: Row, index: number): number | null {
   const { line } = row
   const isMax = row.ends[index]! - start === 3 && line[start] === MAX[0] && line[start + 1] === MAX[1] && line[start + 2] === MAX[2]
   return isMax ? Number.POSITIVE_INFINITY : null
-}
-
-function formatLabels(target: Target): string {
-  const labels = new Map<string, string>([
-    ['id', target.id],
-    ['name', target.name],
-    ['provider', target.provider],
-  ])
-  for (const [key, value] of Object.entries(target.labels ?? {})) {
-    const name = key.replace(/[^a-zA-Z0-9_]/g, '_').replace(/^(?=\d)|^__/, '_')
-    if (!labels.has(name)) labels.set(name, value)
-  }
-  const parts = [...labels].map(([name, value]) => `${name}="${value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"`)
-  return `{${parts.join(',')}}`
 }

@@ -26,7 +26,7 @@ afterEach(async () => {
   for (const server of servers.splice(0)) await server.stop(true)
 })
 
-/** A real server on a free port whose renders are counted (a render resets the peak, so it matters who renders). */
+/** A real server on a free port whose renders are counted. */
 function serve(render: () => string = () => 'radvisor_up 1\n') {
   const logger = memoryLogger('normal')
   const counted = { renders: 0 }
@@ -71,7 +71,7 @@ describe('scrapes over raw sockets', () => {
     expect(counted.renders).toBe(0)
   })
 
-  test('HEAD answers like GET without rendering, so it does not take the peak from the next GET', async () => {
+  test('HEAD answers like GET without rendering', async () => {
     const { port, counted } = serve()
     const answer = await raw(port, 'HEAD /metrics HTTP/1.0\r\n\r\n')
     expect(answer.status).toBe(200)

@@ -4,14 +4,22 @@ import { fileURLToPath } from 'node:url'
 import type { FileSystem } from '@radvisor/core'
 import { createFsFromVolume, Volume } from 'memfs'
 
-/** Where the recorded cgroup trees live: `fixtures/cgroup/<case>/root/...`. */
-export const cgroupFixturesDir: string = fileURLToPath(new URL('../../../fixtures/cgroup', import.meta.url))
+/** Where the recorded cgroup trees live, inside this package: `fixtures/cgroup/<case>/root/...`. */
+export const cgroupFixturesDir: string = fileURLToPath(new URL('../fixtures/cgroup', import.meta.url))
 
 export interface FakeCgroupFsOptions {
   /** Where the tree is mounted in the fake filesystem (default `/sys/fs/cgroup`). */
   readonly root?: string
   /** Text to serve as `/proc/self/mountinfo` (absent by default: detection then reads folder names). */
   readonly mountinfo?: string
+}
+
+/** One process of a fake `/proc`, as `FakeCgroupFs.addProcess` takes it. */
+export interface FakeProcess {
+  /** Its network namespace, as `/proc/<pid>/ns/net` links to it (`net:[4026532201]`). */
+  readonly netns: string
+  /** The content of `/proc/<pid>/net/dev`, the counters of that namespace. */
+  readonly netDev?: string
 }
 
 /** A cgroup tree in memory that behaves like the kernel's where radvisor cares. */
@@ -29,6 +37,16 @@ export interface FakeCgroupFs {
    * descriptors then fail with ENODEV.
    */
   remove(cgroupPath: string, controllers?: readonly string[]): void
+  /** Where the fake `/proc` is (`/proc`): a fixture case's `proc/` folder, and what `addProcess` adds. */
+  readonly procRoot: string
+  /** Adds a process to the fake `/proc`: `<pid>/ns/net`, `<pid>/net/dev` and `<pid>/oom_score_adj`. */
+  addProcess(pid: number, process: FakeProcess): void
+  /**
+   * Ends a process: `/proc/<pid>` disappears and reads of descriptors open below it fail with
+   * ESRCH, as the kernel's do (except `net/dev`, which goes on reading the namespace it was
+   * opened in, as the kernel's does).
+   */
+  exitProcess(pid: number): void
 }
 
 /** fs methods passed through to memfs unchanged. */
@@ -43,16 +61,20 @@ const PASSED_THROUGH = [
   'writeFileSync',
   'existsSync',
   'mkdirSync',
+  'rmdirSync',
   'accessSync',
   'realpathSync',
   'readlinkSync',
+  'unlinkSync',
 ] as const
 
 /**
  * Builds a fake cgroupfs on memfs from a fixture case (its name under `cgroupFixturesDir`, or a
  * folder path; the tree is the case's `root/` folder when it has one) or from inline
  * files (`{ 'cpuacct/docker/abc/cpuacct.usage': '123\n' }`; a key ending in `/` makes an
- * empty folder). Symlinks in fixture folders (`cpu -> cpu,cpuacct`) stay symlinks.
+ * empty folder). Symlinks in the folder (`cpu -> cpu,cpuacct`) stay symlinks; so do those a
+ * case lists in its `symlinks.json` (`{ "cpu": "cpu,cpuacct" }`, relative to the tree), the
+ * form the shipped cases use because npm does not pack symlinks.
  */
 export function createFakeCgroupFs(source: string | Readonly<Record<string, string>>, options: FakeCgroupFsOptions = {}): FakeCgroupFs {
   const root = options.root ?? '/sys/fs/cgroup'
@@ -62,8 +84,20 @@ export function createFakeCgroupFs(source: string | Readonly<Record<string, stri
     memory.mkdirSync('/proc/self', { recursive: true })
     memory.writeFileSync('/proc/self/mountinfo', options.mountinfo)
   }
-  if (typeof source === 'string') copyTree(fixtureTree(source), root, memory)
-  else {
+  const procRoot = '/proc'
+  if (typeof source === 'string') {
+    const { tree, symlinks, proc } = fixtureCase(source)
+    copyTree(tree, root, memory)
+    for (const [path, target] of Object.entries(symlinks)) memory.symlinkSync(target, join(root, path))
+    if (proc !== null) {
+      memory.mkdirSync(procRoot, { recursive: true })
+      copyTree(proc.tree, procRoot, memory)
+      for (const [path, target] of Object.entries(proc.symlinks)) {
+        memory.mkdirSync(dirname(join(procRoot, path)), { recursive: true })
+        memory.symlinkSync(target, join(procRoot, path))
+      }
+    }
+  } else {
     for (const [path, content] of Object.entries(source)) {
       const target = join(root, path)
       if (path.endsWith('/')) memory.mkdirSync(target, { recursive: true })
@@ -77,6 +111,7 @@ export function createFakeCgroupFs(source: string | Readonly<Record<string, stri
   // Descriptor -> real path of the open file, to fail reads once its cgroup is removed.
   const openFiles = new Map<number, string>()
   const removed = new Set<number>()
+  const exited = new Set<number>()
   const fs: Record<string, unknown> = {
     openSync(path: string, flags?: string, mode?: number): number {
       const fd = memory.openSync(path, flags ?? 'r', mode)
@@ -85,11 +120,13 @@ export function createFakeCgroupFs(source: string | Readonly<Record<string, stri
     },
     readSync(fd: number, ...rest: unknown[]): number {
       if (removed.has(fd)) throw Object.assign(new Error('ENODEV: no such device, read'), { code: 'ENODEV', errno: -19, syscall: 'read' })
+      if (exited.has(fd)) throw Object.assign(new Error('ESRCH: no such process, read'), { code: 'ESRCH', errno: -3, syscall: 'read' })
       return (memory.readSync as (...args: unknown[]) => number)(fd, ...rest)
     },
     closeSync(fd: number): void {
       openFiles.delete(fd)
       removed.delete(fd)
+      exited.delete(fd)
       memory.closeSync(fd)
     },
   }
@@ -115,15 +152,68 @@ export function createFakeCgroupFs(source: string | Readonly<Record<string, stri
         memory.rmSync(real, { recursive: true })
       }
     },
+    procRoot,
+    addProcess(pid, process) {
+      const folder = join(procRoot, String(pid))
+      memory.mkdirSync(join(folder, 'ns'), { recursive: true })
+      memory.mkdirSync(join(folder, 'net'), { recursive: true })
+      memory.symlinkSync(process.netns, join(folder, 'ns', 'net'))
+      memory.writeFileSync(join(folder, 'oom_score_adj'), '0\n')
+      if (process.netDev !== undefined) memory.writeFileSync(join(folder, 'net', 'dev'), process.netDev)
+    },
+    exitProcess(pid) {
+      const folder = join(procRoot, String(pid))
+      for (const [fd, path] of openFiles) {
+        if (path.startsWith(`${folder}/`) && path !== join(folder, 'net', 'dev')) exited.add(fd)
+      }
+      memory.rmSync(folder, { recursive: true, force: true })
+    },
   }
 }
 
-/** The folder holding a fixture case's tree. */
-function fixtureTree(source: string): string {
+/**
+ * Writes a recorded case (its name under `cgroupFixturesDir`, or a folder) to `directory` on the
+ * real disk, for tests that read it with `node:fs` as production does: the tree at
+ * `<directory>/cgroup` and its fake `/proc` at `<directory>/proc`, the symlinks its lists name
+ * included (npm does not pack symlinks, so the shipped cases list theirs).
+ */
+export function copyCgroupFixture(source: string, directory: string): { readonly root: string; readonly procRoot: string | null } {
+  const { tree, symlinks, proc } = fixtureCase(source)
+  const place = (from: string, to: string, links: Record<string, string>) => {
+    nodeFs.cpSync(from, to, { recursive: true, verbatimSymlinks: true })
+    for (const [path, target] of Object.entries(links)) {
+      nodeFs.mkdirSync(dirname(join(to, path)), { recursive: true })
+      nodeFs.symlinkSync(target, join(to, path))
+    }
+  }
+  const root = join(directory, 'cgroup')
+  place(tree, root, symlinks)
+  if (proc === null) return { root, procRoot: null }
+  const procRoot = join(directory, 'proc')
+  place(proc.tree, procRoot, proc.symlinks)
+  return { root, procRoot }
+}
+
+/**
+ * The folder holding a fixture case's tree and the symlinks its `symlinks.json` adds to it, and
+ * its fake `/proc` (the `proc/` folder, with the links `proc-symlinks.json` lists), if any.
+ */
+function fixtureCase(source: string): {
+  tree: string
+  symlinks: Record<string, string>
+  proc: { tree: string; symlinks: Record<string, string> } | null
+} {
   const folder = source.includes('/') ? resolve(source) : join(cgroupFixturesDir, source)
   if (!nodeFs.existsSync(folder)) throw new Error(`no cgroup fixture at ${folder}`)
   const tree = join(folder, 'root')
-  return nodeFs.existsSync(tree) ? tree : folder
+  const links = (name: string) =>
+    nodeFs.existsSync(join(folder, name)) ? (JSON.parse(nodeFs.readFileSync(join(folder, name), 'utf8')) as Record<string, string>) : {}
+  const proc = join(folder, 'proc')
+  return {
+    tree: nodeFs.existsSync(tree) ? tree : folder,
+    symlinks: links('symlinks.json'),
+    proc: nodeFs.existsSync(proc) ? { tree: proc, symlinks: links('proc-symlinks.json') } : null,
+  }
 }
 
 type MemoryFs = ReturnType<typeof createFsFromVolume>

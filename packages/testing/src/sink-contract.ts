@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { type CollectorInfo, type LogHeader, type PluginContext, RadvisorError, Row, type Sink, type Target } from '@radvisor/core'
-import { type TestPluginContextOverrides, testPluginContext } from './context.ts'
+import { type TestPluginContextOptions, testPluginContext } from './plugin-context.ts'
 
 /** One sample the suite wrote, for `shows`. */
 export interface ContractSample {
@@ -37,7 +37,7 @@ export interface SinkContractOptions {
    */
   readonly breakOutput?: () => void
   /** Parts of the `PluginContext` the suite passes to `factory` (an fs of your own, settings). */
-  readonly context?: TestPluginContextOverrides | (() => TestPluginContextOverrides)
+  readonly context?: TestPluginContextOptions | (() => TestPluginContextOptions)
   /** Collector the test targets claim (default: a small cgroup v1 layout). */
   readonly collector?: CollectorInfo
   /** Fills `row` for sample `index` taken at `unixMs` (default: time, a CPU counter, pids, percpu, an empty limit). */

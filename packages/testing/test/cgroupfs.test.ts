@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test'
-import { existsSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createFakeCgroupFs, cgroupFixturesDir } from '../src/index.ts'
 
@@ -9,7 +10,7 @@ const read = (fs: ReturnType<typeof createFakeCgroupFs>['fs'], fd: number): stri
 }
 
 describe('createFakeCgroupFs', () => {
-  test('loads a fixture case by name, keeping its symlinks', () => {
+  test('loads a fixture case by name, with the symlinks its symlinks.json lists', () => {
     expect(existsSync(join(cgroupFixturesDir, 'v1-systemd-kubernetes', 'root'))).toBe(true)
     const { fs, root } = createFakeCgroupFs('v1-systemd-kubernetes')
     expect(root).toBe('/sys/fs/cgroup')
@@ -20,6 +21,20 @@ describe('createFakeCgroupFs', () => {
   test('loads a fixture folder by path, under another root', () => {
     const { fs } = createFakeCgroupFs(join(cgroupFixturesDir, 'v2-cgroupfs'), { root: '/host/cgroup' })
     expect(fs.readFileSync('/host/cgroup/cgroup.controllers', 'utf8')).toBe('cpuset cpu io memory pids\n')
+  })
+
+  test('keeps the real symlinks of a folder on disk', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'radvisor-cgroupfs-'))
+    try {
+      mkdirSync(join(folder, 'cpu,cpuacct/docker'), { recursive: true })
+      writeFileSync(join(folder, 'cpu,cpuacct/docker/cpuacct.usage'), '7\n')
+      symlinkSync('cpu,cpuacct', join(folder, 'cpu'))
+      const { fs, root } = createFakeCgroupFs(folder)
+      expect(fs.lstatSync(`${root}/cpu`).isSymbolicLink()).toBe(true)
+      expect(fs.readFileSync(`${root}/cpu/docker/cpuacct.usage`, 'utf8')).toBe('7\n')
+    } finally {
+      rmSync(folder, { recursive: true, force: true })
+    }
   })
 
   test('builds inline trees; open descriptors see written content; positional reads repeat', () => {

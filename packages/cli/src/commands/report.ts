@@ -1,8 +1,9 @@
 import * as fs from 'node:fs'
-import { describeError, Logger, RadvisorError } from '@radvisor/core'
-import { defaultReportOptions, formatJson, formatProblem, formatText, type Report, reportFiles, writeHtml } from '@radvisor/report'
+import { Logger, RadvisorError } from '@radvisor/core'
+import { defaultReportOptions, formatJson, formatProblem, formatText, reportFiles } from '@radvisor/report'
 import { type ArgsDef, defineCommand } from 'citty'
 import { rejectUnknownFlags } from '../_flags.ts'
+import { writeHtmlFile } from '../_html.ts'
 
 const reportArgs = {
   paths: { type: 'positional', required: false, valueHint: 'dir or files...', description: 'CSVY logs, or directories of them (*.log)' },
@@ -10,8 +11,15 @@ const reportArgs = {
   html: { type: 'string', valueHint: 'path', description: 'Also write a self-contained HTML page with zoomable charts' },
   'cpu-threshold': {
     type: 'string',
+    valueHint: 'percent',
     default: String(defaultReportOptions.cpuThreshold),
-    description: 'CPU use (percent of the quota, else of the host CPUs) that counts as saturated',
+    description: 'CPU use (percent of the quota, else of the host CPUs) that starts a millibottleneck; it goes on down to 10 points below',
+  },
+  'pressure-threshold': {
+    type: 'string',
+    valueHint: 'percent',
+    default: String(defaultReportOptions.pressureThreshold),
+    description: 'Share of an interval (0 to below 100) in which some task stalled on CPU, memory or I/O, above which it is a pressure millibottleneck',
   },
   align: { type: 'boolean', description: 'Put all targets on one time axis (offsets from the earliest sample)' },
 } as const satisfies ArgsDef
@@ -24,7 +32,12 @@ export default defineCommand({
   args: reportArgs,
   async run({ args, rawArgs }) {
     rejectUnknownFlags(rawArgs, reportArgs, 'radvisor report')
-    const options = { ...defaultReportOptions, cpuThreshold: parseThreshold(args['cpu-threshold']), align: args.align === true }
+    const options = {
+      ...defaultReportOptions,
+      cpuThreshold: parsePercent('--cpu-threshold', args['cpu-threshold'], (value) => value > 0, 'a positive percentage such as 95'),
+      pressureThreshold: parsePercent('--pressure-threshold', args['pressure-threshold'], (value) => value < 100, 'a percentage from 0 to below 100 such as 50'),
+      align: args.align === true,
+    }
     // Chart data only for a page: without one the analysis keeps just the summary.
     const report = await reportFiles(fs, args._, options, Boolean(args.html))
     const logger = new Logger()
@@ -33,30 +46,15 @@ export default defineCommand({
     if (unlisted > 0) logger.warn(`${unlisted} more problem(s) not listed`)
     process.stdout.write(args.format === 'json' ? formatJson(report) : formatText(report))
     if (args.html) {
-      writeHtmlFile(args.html, report)
+      writeHtmlFile(args.html, report, 'report')
       logger.status('Wrote', `${args.html} (${report.targets.length} target(s))`)
     }
   },
 })
 
-function parseThreshold(text: string): number {
+/** A plain decimal (`95`, `12.5`: no sign, exponent, hex or spaces) that `valid` accepts. */
+function parsePercent(option: string, text: string, valid: (value: number) => boolean, expected: string): number {
   const value = Number(text)
-  if (text.trim() === '' || !Number.isFinite(value) || value <= 0) {
-    throw new RadvisorError('report', 'E_OPTION', `--cpu-threshold must be a positive percentage such as 95, got '${text}'`)
-  }
+  if (!/^\d+(\.\d+)?$/.test(text) || !valid(value)) throw new RadvisorError('report', 'E_OPTION', `${option} must be ${expected}, got '${text}'`)
   return value
-}
-
-function writeHtmlFile(path: string, report: Report): void {
-  let fd: number
-  try {
-    fd = fs.openSync(path, 'w')
-  } catch (error) {
-    throw new RadvisorError('report', 'E_OPTION', `cannot write --html ${path} (${describeError(error)}); give a writable file path`)
-  }
-  try {
-    writeHtml(report, (chunk) => fs.writeSync(fd, chunk))
-  } finally {
-    fs.closeSync(fd)
-  }
 }

@@ -2,8 +2,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Server } from 'bun'
-import capturedContainers from '../../../../fixtures/docker/containers.json'
-import captured from '../../../../fixtures/docker/responses.json'
 
 type Summary = Record<string, unknown>
 /** A container summary as `GET /containers/json` lists it. */
@@ -38,7 +36,15 @@ export interface MockContainer {
   readonly labels?: Readonly<Record<string, string>>
 }
 
-const capturedEvents = readFileSync(new URL('../../../../fixtures/docker/events.jsonl', import.meta.url), 'utf8')
+/** A file of this package's `fixtures/docker/`, answers captured from a real engine. */
+const fixture = (name: string): string => readFileSync(new URL(`../../fixtures/docker/${name}`, import.meta.url), 'utf8')
+const capturedContainers = JSON.parse(fixture('containers.json')) as ContainerSummary[]
+const captured = JSON.parse(fixture('responses.json')) as {
+  headers: Record<string, string>
+  ping: { status: number; contentType: string; body: string }
+  error: { status: number; contentType: string; body: unknown }
+}
+const capturedEvents = fixture('events.jsonl')
   .split('\n')
   .filter((line) => line.trim())
   .map((line) => JSON.parse(line) as Summary)
@@ -46,7 +52,7 @@ const capturedEvents = readFileSync(new URL('../../../../fixtures/docker/events.
 /**
  * A Docker engine for hermetic tests: a real HTTP server on a unix socket serving
  * `/_ping`, `/containers/json` and a streaming `/events`, with answers shaped like the
- * real engine's (built from `fixtures/docker/`). The test adds and removes containers,
+ * real engine's (built from this package's `fixtures/docker/`). The test adds and removes containers,
  * emits events, and makes requests fail; production clients talk to it unchanged.
  */
 export class MockDockerEngine {

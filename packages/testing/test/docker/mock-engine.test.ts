@@ -1,6 +1,6 @@
 import { afterEach, expect, test } from 'bun:test'
 import { existsSync } from 'node:fs'
-import captured from '../../../../fixtures/docker/containers.json'
+import captured from '../../fixtures/docker/containers.json'
 import { MockDockerEngine } from '../../src/index.ts'
 
 let engine: MockDockerEngine

@@ -1,0 +1,48 @@
+/**
+ * Compiles the CLI into one standalone executable with `bun build --compile`: the Bun
+ * runtime, radvisor and every dependency in one file that needs nothing beside it.
+ *
+ *   bun scripts/build-binary.ts          dist/radvisor-<os>-<arch> for this machine (npm run build:binary)
+ *   bun scripts/build-binary.ts --all    every Linux target below; Bun fetches the runtimes of
+ *                                        other targets from the npm registry
+ */
+import { spawnSync } from 'node:child_process'
+import { mkdirSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+
+const ROOT = resolve(import.meta.dir, '..')
+const ENTRY = join(ROOT, 'packages/cli/src/bin.ts')
+export const DIST = join(ROOT, 'dist')
+
+/** Bun's compile targets by the suffix of the binary's name. */
+export const TARGETS: Readonly<Record<string, string>> = {
+  'linux-x64': 'bun-linux-x64',
+  'linux-x64-musl': 'bun-linux-x64-musl',
+  'linux-arm64': 'bun-linux-arm64',
+  'linux-arm64-musl': 'bun-linux-arm64-musl',
+}
+
+/** The target of this machine, e.g. `linux-x64`. */
+export function hostTarget(): string {
+  return `${process.platform}-${process.arch}`
+}
+
+/** Compiles `dist/radvisor-<name>` and returns its path; throws with bun's output on failure. */
+export function buildBinary(name: string = hostTarget()): string {
+  const target = TARGETS[name]
+  if (!target) throw new Error(`no compile target named ${name} (known: ${Object.keys(TARGETS).join(', ')})`)
+  mkdirSync(DIST, { recursive: true })
+  const outfile = join(DIST, `radvisor-${name}`)
+  const result = spawnSync(process.execPath, ['build', '--compile', `--target=${target}`, ENTRY, '--outfile', outfile], { cwd: ROOT, encoding: 'utf8' })
+  if (result.status !== 0) throw new Error(`bun build --compile --target=${target} failed:\n${result.stdout}${result.stderr}`)
+  return outfile
+}
+
+if (import.meta.main) {
+  const names = process.argv.includes('--all') ? Object.keys(TARGETS) : [hostTarget()]
+  for (const name of names) {
+    const started = performance.now()
+    const path = buildBinary(name)
+    console.log(`${path} (${Math.round((performance.now() - started) / 100) / 10} s)`)
+  }
+}
