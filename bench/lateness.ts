@@ -96,9 +96,11 @@ await withBenchCgroups(root, async (cgroups, scratch) => {
   console.log(`\n| scheduling | late p50 ms | p99 ms | max ms | missed | CPU % of a core |\n|---|--:|--:|--:|--:|--:|`)
   for (const [variant, runs] of results) {
     const median = (pick: (result: Result) => number) => spread(runs.map(pick))
+    /** Milliseconds as the table shows them: medians of two runs are halves of sums, so round. */
+    const ms = (value: number) => Number(value.toFixed(2))
     const p99 = median((result) => result.p99)
     console.log(
-      `| ${DESCRIPTIONS[variant] ?? PREFIXES[variant]!.join(' ')} | ${median((result) => result.p50).median} | ${p99.median} [${p99.min}–${p99.max}] | ${Math.max(...runs.map((result) => result.max))} | ${runs.reduce((sum, result) => sum + result.missed, 0)}/${runs.reduce((sum, result) => sum + result.ticks, 0)} | ${(median((result) => result.share).median * 100).toFixed(1)} |`,
+      `| ${DESCRIPTIONS[variant] ?? PREFIXES[variant]!.join(' ')} | ${ms(median((result) => result.p50).median)} | ${ms(p99.median)} [${ms(p99.min)}–${ms(p99.max)}] | ${Math.max(...runs.map((result) => result.max))} | ${runs.reduce((sum, result) => sum + result.missed, 0)}/${runs.reduce((sum, result) => sum + result.ticks, 0)} | ${(median((result) => result.share).median * 100).toFixed(1)} |`,
     )
   }
   console.log(`\nload average ${loadAverage()} at the end`)

@@ -5,6 +5,12 @@ import { type NetworkAttribution, type NetworkNamespaces, readNamespace } from '
 
 /** A target's processes are searched (its cgroup.procs read) at most this often. */
 const SEARCH_EVERY_MS = 1_000
+/**
+ * While a target has no process at all, each search waits twice as long as the one before, up
+ * to this: an empty slice or a parked cgroup costs a few reads per 8 s instead of a listing of
+ * its folders every second.
+ */
+const MAX_SEARCH_EVERY_MS = 8_000
 /** How often the process read is checked for having exited (a read each: not every tick). */
 const CHECK_EVERY_MS = 1_000
 /** Processes of a target tried at most per search (each costs a readlink and two opens). */
@@ -29,7 +35,7 @@ export interface NetworkCountersOptions {
  * the process still exists (an open `net/dev` goes on reading its namespace after the process
  * is gone, and keeps the namespace alive: it is closed once the check fails, within a second).
  * Another process is then picked from `cgroup.procs`, which is read only then (and, while the
- * target has no process to read, once a second). A process in the host's namespace is not
+ * target has no process to read, after 1 s, 2 s, 4 s, then every 8 s). A process in the host's namespace is not
  * read: those counters are the host's, not the target's.
  */
 export class NetworkCounters {
@@ -42,6 +48,7 @@ export class NetworkCounters {
   /** Its `net/dev`; null also when the process is in the host's namespace. */
   private netDev: StatFile | null = null
   private searchAt = 0
+  private searchEvery = SEARCH_EVERY_MS
   private checkAt = 0
   private closed = false
 
@@ -93,11 +100,18 @@ export class NetworkCounters {
   /** Finds a process of the target to read and opens its files; returns whose network it is. */
   private pick(): NetworkAttribution {
     const { fs, clock, namespaces, folders, onProblem } = this.options
-    this.searchAt = clock.monotonic() + SEARCH_EVERY_MS
-    this.checkAt = this.searchAt
+    const now = clock.monotonic()
+    this.searchAt = now + this.searchEvery
+    this.checkAt = now + CHECK_EVERY_MS
     const host = namespaces.hostNamespace
     if (host === null || namespaces.processesHidden) return null
     const pids = listProcesses(fs, folders)
+    if (pids.length === 0) {
+      this.searchEvery = Math.min(this.searchEvery * 2, MAX_SEARCH_EVERY_MS)
+    } else if (this.searchEvery !== SEARCH_EVERY_MS) {
+      this.searchEvery = SEARCH_EVERY_MS
+      this.searchAt = now + SEARCH_EVERY_MS
+    }
     if (pids === 'invisible') {
       namespaces.hideProcesses()
       return null

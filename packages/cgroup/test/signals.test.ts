@@ -301,22 +301,33 @@ describe('network counters', () => {
     expect(listed()).toBe(3)
   })
 
-  test('while the target has no process to read, cgroup.procs is read again at most once a second', () => {
+  test('while the target has no process at all, cgroup.procs is read again after 1 s, 2 s, 4 s, then every 8 s; a process found resets that', () => {
     const fake = v2Host({})
     const procs = recording(fake.fs, 'readFileSync')
     const { collector, clock } = v2Collector(fake, () => procs.fs)
     expect(collector.info.network).toBeNull()
     const listed = () => procs.paths.filter((path) => path.endsWith('cgroup.procs')).length
-    for (let i = 0; i < 10; i++) {
+    // Ticks every 50 ms for 23 s: searches at 0, 1, 3, 7, 15 and 23 s.
+    const searches: number[] = []
+    for (let at = 0; at <= 23_000; at += 50) {
+      const before = listed()
       expect(cells(collector, SUMS)).toEqual(Array(8).fill(''))
+      if (listed() > before) searches.push(at)
       clock.advance(50)
     }
-    expect(listed()).toBe(1)
-    clock.advance(500)
+    expect(searches).toEqual([1_000, 3_000, 7_000, 15_000, 23_000])
+    expect(listed()).toBe(6)
+    // A process appears: found at the next search (31 s), after which its exit is noticed within a second.
     fake.addProcess(12, { netns: OWN, netDev: HEADINGS + LOOPBACK + device('eth0', [7, 1, 0, 0], [0, 0, 0, 0]) })
     fake.write(`${V2}/cgroup.procs`, '12\n')
+    clock.advance(31_000 - 23_050)
     expect(cells(collector, SUMS)[0]).toBe('7')
-    expect(listed()).toBe(2)
+    expect(listed()).toBe(7)
+    fake.exitProcess(12)
+    fake.addProcess(13, { netns: OWN, netDev: HEADINGS + LOOPBACK + device('eth0', [9, 1, 0, 0], [0, 0, 0, 0]) })
+    fake.write(`${V2}/cgroup.procs`, '13\n')
+    clock.advance(1_000)
+    expect(cells(collector, SUMS)[0]).toBe('9')
   })
 
   test('a pod’s cgroup holds no process itself: one of its containers’ is read', () => {
