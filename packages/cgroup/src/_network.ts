@@ -1,7 +1,7 @@
 import type { Clock, FileSystem, Row } from '@radvisor/core'
 import { NetDevCells } from './_net-dev.ts'
 import { StatFile } from './_stat-file.ts'
-import { type NetworkAttribution, type NetworkNamespaces, readNamespace } from './namespaces.ts'
+import { type NetworkAttribution, NetworkNamespaces, readNamespace } from './namespaces.ts'
 
 /** A target's processes are searched (its cgroup.procs read) at most this often. */
 const SEARCH_EVERY_MS = 1_000
@@ -26,6 +26,28 @@ export interface NetworkCountersOptions {
   readonly folders: readonly string[]
   /** Receives one line per problem with a `net/dev` file. */
   readonly onProblem: (message: string) => void
+}
+
+/**
+ * The network counters of the collector of cgroup `name` (as logs show it) whose processes are
+ * listed in `folders`: on the factory's shared `namespaces`, else on namespaces of its own.
+ */
+export function collectorNetwork(options: {
+  readonly fs: FileSystem
+  readonly clock: Clock
+  readonly namespaces: NetworkNamespaces | undefined
+  readonly name: string
+  readonly folders: readonly string[]
+  readonly onProblem: (message: string, expected?: boolean) => void
+}): NetworkCounters {
+  const { fs, clock, name, folders, onProblem } = options
+  return new NetworkCounters({
+    fs,
+    clock,
+    namespaces: options.namespaces ?? new NetworkNamespaces(fs, '/proc', (message, expected) => expected || onProblem(message)),
+    folders,
+    onProblem: (message) => onProblem(`cgroup ${name}: ${message}`),
+  })
 }
 
 /**

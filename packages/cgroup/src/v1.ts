@@ -4,14 +4,14 @@ import { CgroupFiles } from './_cgroup-files.ts'
 import { ColumnSums } from './_columns.ts'
 import { cgroupUnreadable } from './_failure.ts'
 import { KeyedValues } from './_keyed.ts'
-import { NetworkCounters } from './_network.ts'
+import { collectorNetwork, type NetworkCounters } from './_network.ts'
 import { PressureCells } from './_pressure.ts'
 import { readCpuQuota } from './_quota.ts'
 import type { StatFile } from './_stat-file.ts'
 import { U64Sums } from './_u64.ts'
 import { type ColumnSet, NETWORK_COLUMNS, PRESSURE_COLUMNS } from './columns.ts'
-import { NetworkNamespaces } from './namespaces.ts'
 import type { Hierarchy } from './hierarchy.ts'
+import type { NetworkNamespaces } from './namespaces.ts'
 
 /** `memory.stat` keys, in column order, and the columns they fill. */
 const MEMORY_STAT: readonly (readonly [key: string, column: string])[] = [
@@ -211,13 +211,7 @@ export class CgroupV1Collector implements Collector {
             pressure: new PressureCells(files, unified),
             oomControl: files.open(memory, 'memory.oom_control'),
             oomControlKeys: new KeyedValues(OOM_CONTROL_KEYS),
-            network: new NetworkCounters({
-              fs,
-              clock,
-              namespaces: network ?? new NetworkNamespaces(fs, '/proc', (message, expected) => expected || onProblem(message)),
-              folders: [...PROCESS_CONTROLLERS.map(folder), unified].filter((path) => path !== undefined),
-              onProblem: (message) => onProblem(`cgroup ${name}: ${message}`),
-            }),
+            network: collectorNetwork({ fs, clock, namespaces: network, name, folders: [...PROCESS_CONTROLLERS.map(folder), unified].filter((path) => path !== undefined), onProblem }),
           }
     files.read()
     const cpuCount = countValues(this.usagePerCpu)

@@ -4,13 +4,12 @@ import { putKeyed, putKeySums, putValue } from './_cells.ts'
 import { CgroupFiles } from './_cgroup-files.ts'
 import { cgroupUnreadable } from './_failure.ts'
 import { KeyedValues } from './_keyed.ts'
-import { NetworkCounters } from './_network.ts'
+import { collectorNetwork, type NetworkCounters } from './_network.ts'
 import { PressureCells } from './_pressure.ts'
 import { readCpuQuota } from './_quota.ts'
 import type { StatFile } from './_stat-file.ts'
 import { U64Sums } from './_u64.ts'
 import { NETWORK_COLUMNS, PRESSURE_COLUMNS } from './columns.ts'
-import { NetworkNamespaces } from './namespaces.ts'
 import type { CgroupCollectorOptions } from './v1.ts'
 
 const CPU_STAT_KEYS = ['usage_usec', 'system_usec', 'user_usec', 'nr_periods', 'nr_throttled', 'throttled_usec']
@@ -117,13 +116,7 @@ export class CgroupV2Collector implements Collector {
             pressure: new PressureCells(files, folder),
             memoryEvents: files.open(folder, 'memory.events'),
             memoryEventsKeys: new KeyedValues(MEMORY_EVENTS_KEYS),
-            network: new NetworkCounters({
-              fs,
-              clock,
-              namespaces: network ?? new NetworkNamespaces(fs, '/proc', (message, expected) => expected || onProblem(message)),
-              folders: [folder],
-              onProblem: (message) => onProblem(`cgroup ${name}: ${message}`),
-            }),
+            network: collectorNetwork({ fs, clock, namespaces: network, name, folders: [folder], onProblem }),
           }
     this.info = {
       type: 'cgroup_v2',
