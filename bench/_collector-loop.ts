@@ -13,9 +13,9 @@
  */
 import * as fs from 'node:fs'
 import { createCollectorFactory } from '@radvisor/cgroup'
-import { type Collector, Logger, Row, systemClock, systemFileSystem, type Target } from '@radvisor/core'
+import { type Collector, Logger, Row, Scheduler, systemClock, systemFileSystem, systemTimer, type Target } from '@radvisor/core'
 
-const [root, pathsFile, warmupText, ticksText, columns = 'extended'] = process.argv.slice(2)
+const [root, pathsFile, warmupText, ticksText, columns = 'extended', everyText] = process.argv.slice(2)
 if (!root || !pathsFile || !warmupText || !ticksText || (columns !== 'extended' && columns !== 'radvisor')) {
   console.error('usage: bun bench/_collector-loop.ts <cgroup-root> <paths-file> <warmup-ticks> <ticks> [extended|radvisor]')
   process.exit(2)
@@ -45,6 +45,11 @@ function tick(): void {
 }
 
 for (let i = Number(warmupText); i > 0; i--) tick()
+if (everyText !== undefined) {
+  new Scheduler({ intervalMs: Number(everyText), clock: systemClock, timer: systemTimer, onTick: tick }).start()
+  console.log('ready')
+  await new Promise(() => {})
+}
 collected = 0
 const ticks = Number(ticksText)
 const faultsBefore = process.resourceUsage().minorPageFault

@@ -119,15 +119,31 @@ export async function floorWindowed(binary: string, fileList: string, intervalMs
   return window
 }
 
+/** The collectors alone every `intervalMs`, on radvisor's scheduler: CPU over a window after warm-up and settling. */
+export async function collectorWindowed(
+  root: string,
+  pathsFile: string,
+  columns: 'extended' | 'radvisor',
+  intervalMs: number,
+  settleMs: number,
+  windowMs: number,
+): Promise<Windowed> {
+  const child = new Child([process.execPath, collectorLoop, root, pathsFile, '200', '0', columns, String(intervalMs)])
+  await child.waitFor('stdout', /^ready$/m)
+  const window = await measureWindow(child.pid, settleMs, windowMs)
+  await child.kill()
+  return window
+}
+
 /**
  * The whole CLI every `intervalMs` (default 50 ms) with its default settings otherwise: CPU
  * over a window, then SIGTERM, punctuality and RSS at exit.
  */
-export async function cliWindowed(setup: CliSetup, intervalMs: number, settleMs: number, windowMs: number): Promise<Windowed & CliRun> {
+export async function cliWindowed(setup: CliSetup, intervalMs: number, settleMs: number, windowMs: number, extra: string[] = []): Promise<Windowed & CliRun> {
   return withDirectory(setup, async (directory) => {
     // --duration only as a safety net should the bench die without sending SIGTERM.
     const safety = `${Math.ceil((settleMs + windowMs) / 1000) + 60}s`
-    const child = new Child(cliCommand(setup, directory, ['--interval', `${intervalMs}ms`, '--duration', safety]))
+    const child = new Child(cliCommand(setup, directory, ['--interval', `${intervalMs}ms`, '--duration', safety, ...extra]))
     await child.waitFor('stderr', /Beginning\s+collection every/)
     const window = await measureWindow(child.pid, settleMs, windowMs)
     child.process.kill('SIGTERM')
