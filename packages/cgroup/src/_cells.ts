@@ -45,9 +45,10 @@ export function putValue(row: Row, file: StatFile, allowMax: boolean, fallback: 
   putToken(row, file, 0, Math.max(file.length, 0), allowMax, fallback)
 }
 
-/** The values of `keys`, located in `file` by `keys.locate`, one cell each. */
+/** The values of `keys` in `file` (`key value` lines, located here), one cell each. */
 export function putKeyed(row: Row, file: StatFile, keys: KeyedValues, fallback: Uint8Array | null): void {
   const found = file.length > 0
+  if (found) keys.locate(file.buf, file.length)
   for (let k = 0; k < keys.size; k++) {
     const start = found ? keys.starts[k]! : -1
     if (start < 0) putToken(row, file, 0, 0, false, fallback)

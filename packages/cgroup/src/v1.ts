@@ -4,8 +4,8 @@ import { CgroupFiles } from './_cgroup-files.ts'
 import { ColumnSums } from './_columns.ts'
 import { cgroupUnreadable } from './_failure.ts'
 import { KeyedValues } from './_keyed.ts'
-import { collectorNetwork, type NetworkCounters } from './_network.ts'
-import { PressureCells } from './_pressure.ts'
+import { ExtendedCells } from './_extended.ts'
+import { collectorNetwork } from './_network.ts'
 import { readCpuQuota } from './_quota.ts'
 import type { StatFile } from './_stat-file.ts'
 import { U64Sums } from './_u64.ts'
@@ -89,14 +89,6 @@ export const V1_EXTENDED_COLUMNS: readonly string[] = [
 /** The v1 controllers whose `cgroup.procs` name a target's processes, most likely populated first. */
 const PROCESS_CONTROLLERS = ['cpuacct', 'cpu', 'pids', 'memory', 'blkio']
 
-/** What the extended columns read beyond radvisor's. */
-interface ExtendedV1 {
-  readonly pressure: PressureCells
-  readonly oomControl: StatFile
-  readonly oomControlKeys: KeyedValues
-  readonly network: NetworkCounters
-}
-
 /** Where a collector reads: the detected hierarchy and the cgroup path relative to it. */
 export interface CgroupCollectorOptions {
   readonly fs: FileSystem
@@ -164,9 +156,9 @@ export class CgroupV1Collector implements Collector {
   /** The most values `cpu.usage.percpu` may hold: the CPUs counted at open. */
   private readonly cpuCount: number
   /** Null with `columns: 'radvisor'`. */
-  private readonly extended: ExtendedV1 | null
+  private readonly extended: ExtendedCells | null
 
-  constructor({ fs, clock, hierarchy, cgroup, driver, onProblem = () => {}, columns = 'extended', network }: CgroupCollectorOptions) {
+  constructor({ fs, clock, hierarchy, cgroup, driver, onProblem = () => {}, columns = 'extended', network: namespaces }: CgroupCollectorOptions) {
     this.clock = clock
     const name = cgroup || '/'
     const files = new CgroupFiles(fs, name, onProblem)
@@ -204,15 +196,8 @@ export class CgroupV1Collector implements Collector {
     this.blkioOperations = BLKIO_OPERATIONS.map(([file]) => files.openRecursiveFirst(blkio, file))
     // The same cgroup in the v2 hierarchy of a hybrid host (systemd keeps both), for its pressure files.
     const unified = hierarchy.unified === null ? undefined : cgroup ? `${hierarchy.unified}/${cgroup}` : hierarchy.unified
-    this.extended =
-      columns === 'radvisor'
-        ? null
-        : {
-            pressure: new PressureCells(files, unified),
-            oomControl: files.open(memory, 'memory.oom_control'),
-            oomControlKeys: new KeyedValues(OOM_CONTROL_KEYS),
-            network: collectorNetwork({ fs, clock, namespaces: network, name, folders: [...PROCESS_CONTROLLERS.map(folder), unified].filter((path) => path !== undefined), onProblem }),
-          }
+    const network = columns === 'radvisor' ? null : collectorNetwork({ fs, clock, namespaces, name, folders: [...PROCESS_CONTROLLERS.map(folder), unified].filter((path) => path !== undefined), onProblem })
+    this.extended = network && new ExtendedCells(files, unified, { folder: memory, name: 'memory.oom_control', keys: OOM_CONTROL_KEYS }, network)
     files.read()
     const cpuCount = countValues(this.usagePerCpu)
     this.cpuCount = cpuCount > 0 ? Math.min(cpuCount, MAX_CPUS) : MAX_CPUS
@@ -228,7 +213,7 @@ export class CgroupV1Collector implements Collector {
     if (!files.opened) {
       const folders = [pids, cpu, cpuacct, memory, blkio].filter((path) => path !== undefined)
       files.error = cgroupUnreadable(name, folders)
-      this.extended?.network.close()
+      this.extended?.close()
     }
   }
 
@@ -242,7 +227,7 @@ export class CgroupV1Collector implements Collector {
     row.putTime(this.clock.now())
     if (this.files.read() < 0) {
       // Gone: the network files must not keep the target's network namespace alive.
-      this.extended?.network.close()
+      this.extended?.close()
       return false
     }
     putValue(row, this.pidsCurrent, false, null)
@@ -258,16 +243,13 @@ export class CgroupV1Collector implements Collector {
       putValue(row, this.usageUser, false, null)
     }
     putList(row, perCpu, listed)
-    this.cpuacctKeys.locate(this.cpuacctStat.buf, this.cpuacctStat.length)
     putKeyed(row, this.cpuacctStat, this.cpuacctKeys, null)
-    this.cpuKeys.locate(this.cpuStat.buf, this.cpuStat.length)
     putKeyed(row, this.cpuStat, this.cpuKeys, null)
     putValue(row, this.memoryUsage, false, null)
     putValue(row, this.memoryMaxUsage, false, null)
     putValue(row, this.memoryLimit, false, null)
     putValue(row, this.memorySoftLimit, false, null)
     putValue(row, this.memoryFailcnt, false, null)
-    this.memoryKeys.locate(this.memoryStat.buf, this.memoryStat.length)
     putKeyed(row, this.memoryStat, this.memoryKeys, null)
     putDeviceSum(row, this.blkioTime, this.sums)
     putDeviceSum(row, this.blkioSectors, this.sums)
@@ -275,16 +257,13 @@ export class CgroupV1Collector implements Collector {
     for (let i = 0; i < operations.length; i++) putOperationSums(row, operations[i]!, this.sums)
     const extended = this.extended
     if (extended !== null) {
-      extended.pressure.put(row)
-      extended.oomControlKeys.locate(extended.oomControl.buf, extended.oomControl.length)
-      putKeyed(row, extended.oomControl, extended.oomControlKeys, null)
-      extended.network.put(row)
+      extended.put(row)
     }
     return true
   }
 
   close(): void {
     this.files.close()
-    this.extended?.network.close()
+    this.extended?.close()
   }
 }

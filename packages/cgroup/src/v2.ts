@@ -4,8 +4,8 @@ import { putKeyed, putKeySums, putValue } from './_cells.ts'
 import { CgroupFiles } from './_cgroup-files.ts'
 import { cgroupUnreadable } from './_failure.ts'
 import { KeyedValues } from './_keyed.ts'
-import { collectorNetwork, type NetworkCounters } from './_network.ts'
-import { PressureCells } from './_pressure.ts'
+import { ExtendedCells } from './_extended.ts'
+import { collectorNetwork } from './_network.ts'
 import { readCpuQuota } from './_quota.ts'
 import type { StatFile } from './_stat-file.ts'
 import { U64Sums } from './_u64.ts'
@@ -61,14 +61,6 @@ export const V2_EXTENDED_COLUMNS: readonly string[] = [
   ...NETWORK_COLUMNS,
 ]
 
-/** What the extended columns read beyond radvisor's. */
-interface ExtendedV2 {
-  readonly pressure: PressureCells
-  readonly memoryEvents: StatFile
-  readonly memoryEventsKeys: KeyedValues
-  readonly network: NetworkCounters
-}
-
 /**
  * Reads a cgroup of the unified (v2) hierarchy. Opens every file once; each tick reads
  * each file once and copies the kernel's digits into the row. A value the kernel does not
@@ -92,9 +84,9 @@ export class CgroupV2Collector implements Collector {
   private readonly ioStat: StatFile
   private readonly sums = new U64Sums(IO_STAT_KEYS.length)
   /** Null with `columns: 'radvisor'`. */
-  private readonly extended: ExtendedV2 | null
+  private readonly extended: ExtendedCells | null
 
-  constructor({ fs, clock, hierarchy, cgroup, driver, onProblem = () => {}, columns = 'extended', network }: CgroupCollectorOptions) {
+  constructor({ fs, clock, hierarchy, cgroup, driver, onProblem = () => {}, columns = 'extended', network: namespaces }: CgroupCollectorOptions) {
     this.clock = clock
     const name = cgroup || '/'
     const files = new CgroupFiles(fs, name, onProblem)
@@ -109,15 +101,8 @@ export class CgroupV2Collector implements Collector {
     this.memoryMax = files.open(folder, 'memory.max')
     this.memoryStat = files.open(folder, 'memory.stat')
     this.ioStat = files.open(folder, 'io.stat')
-    this.extended =
-      columns === 'radvisor'
-        ? null
-        : {
-            pressure: new PressureCells(files, folder),
-            memoryEvents: files.open(folder, 'memory.events'),
-            memoryEventsKeys: new KeyedValues(MEMORY_EVENTS_KEYS),
-            network: collectorNetwork({ fs, clock, namespaces: network, name, folders: [folder], onProblem }),
-          }
+    const network = columns === 'radvisor' ? null : collectorNetwork({ fs, clock, namespaces, name, folders: [folder], onProblem })
+    this.extended = network && new ExtendedCells(files, folder, { folder, name: 'memory.events', keys: MEMORY_EVENTS_KEYS }, network)
     this.info = {
       type: 'cgroup_v2',
       cgroup: name,
@@ -129,7 +114,7 @@ export class CgroupV2Collector implements Collector {
     }
     if (!files.opened) {
       files.error = cgroupUnreadable(name, [folder])
-      this.extended?.network.close()
+      this.extended?.close()
     }
   }
 
@@ -144,31 +129,26 @@ export class CgroupV2Collector implements Collector {
     const withData = this.files.read()
     if (withData <= 0) {
       // Gone: the network files must not keep the target's network namespace alive.
-      if (withData < 0) this.extended?.network.close()
+      if (withData < 0) this.extended?.close()
       return false
     }
     putValue(row, this.pidsCurrent, false, ZERO_TEXT)
     putValue(row, this.pidsMax, true, MAX_TEXT)
-    this.cpuKeys.locate(this.cpuStat.buf, this.cpuStat.length)
     putKeyed(row, this.cpuStat, this.cpuKeys, ZERO_TEXT)
     putValue(row, this.memoryCurrent, false, ZERO_TEXT)
     putValue(row, this.memoryHigh, true, MAX_TEXT)
     putValue(row, this.memoryMax, true, MAX_TEXT)
-    this.memoryKeys.locate(this.memoryStat.buf, this.memoryStat.length)
     putKeyed(row, this.memoryStat, this.memoryKeys, ZERO_TEXT)
     putKeySums(row, this.ioStat, IO_STAT_KEY_BYTES, this.sums)
     const extended = this.extended
     if (extended !== null) {
-      extended.pressure.put(row)
-      extended.memoryEventsKeys.locate(extended.memoryEvents.buf, extended.memoryEvents.length)
-      putKeyed(row, extended.memoryEvents, extended.memoryEventsKeys, null)
-      extended.network.put(row)
+      extended.put(row)
     }
     return true
   }
 
   close(): void {
     this.files.close()
-    this.extended?.network.close()
+    this.extended?.close()
   }
 }
