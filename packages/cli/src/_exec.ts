@@ -9,6 +9,7 @@ import {
   Logger,
   parseDuration,
   parseSize,
+  printable,
   RadvisorError,
   systemTimer,
 } from '@radvisor/core'
@@ -160,8 +161,8 @@ function parseExecOptions(args: RunArgs, command: readonly string[]): ExecOption
   const limits: { cpus?: number; memoryBytes?: number } = {}
   const cpus = text('cpus')
   if (cpus !== undefined) {
-    const value = Number(cpus)
-    if (cpus.trim() === '' || !Number.isFinite(value) || value < 0.01) {
+    const value = /^\d+(\.\d+)?$/.test(cpus) ? Number(cpus) : Number.NaN
+    if (!(value >= 0.01)) {
       throw new RadvisorError('cli', 'E_OPTION', `invalid value '${cpus}' for --cpus: expected a number of cores of at least 0.01, such as 0.5 or 2`)
     }
     if (!controllers.includes('cpu')) throw new RadvisorError('cli', 'E_OPTION', '--cpus needs the cpu controller: add cpu to --controllers')
@@ -173,10 +174,23 @@ function parseExecOptions(args: RunArgs, command: readonly string[]): ExecOption
     if (!controllers.includes('memory')) throw new RadvisorError('cli', 'E_OPTION', '--memory needs the memory controller: add memory to --controllers')
   }
   const linger = text('max-linger') ?? '10s'
-  const maxLingerMs = /^0+(\.0*)?[a-z]*$/i.test(linger.trim()) ? 0 : parseDuration(linger, '--max-linger')
+  // 0 (no linger) is the one duration without a unit parseDuration has no use for.
+  const maxLingerMs = /^0+(\.0+)?(d|h|m|s|ms|us)?$/.test(linger) ? 0 : parseDuration(linger, '--max-linger')
   const html = text('html') ?? null
   if (html !== null) checkWritableFile(html)
   return { controllers, parent: parseParent(text('cgroup-parent')), limits, maxLingerMs, html, report: args.report === true }
+}
+
+/** The page is written after the command: a file that cannot be written is refused before it starts. */
+function checkWritableFile(path: string): void {
+  try {
+    const stats = nodeFs.statSync(path, { throwIfNoEntry: false })
+    if (stats?.isDirectory()) throw new Error('it is a directory')
+    if (stats) nodeFs.accessSync(path, nodeFs.constants.W_OK)
+    else nodeFs.accessSync(dirname(path), nodeFs.constants.W_OK | nodeFs.constants.X_OK)
+  } catch (error) {
+    throw new RadvisorError('cli', 'E_OPTION', `cannot write --html ${path} (${describeError(error)}); give a writable file path`)
+  }
 }
 
 /** stdout is the command's: a sink that would write there (jsonl without a path) is refused. */
@@ -197,15 +211,6 @@ function parseParent(text: string | undefined): string | null {
     throw new RadvisorError('cli', 'E_OPTION', `invalid value '${JSON.stringify(text).slice(1, -1)}' for --cgroup-parent: expected a cgroup path such as radvisor or user.slice/bench, without . or .. parts`)
   }
   return parts.join('/')
-}
-
-function checkWritableFile(path: string): void {
-  try {
-    if (nodeFs.existsSync(path) && nodeFs.statSync(path).isDirectory()) throw new Error('it is a directory')
-    nodeFs.accessSync(dirname(path), nodeFs.constants.W_OK | nodeFs.constants.X_OK)
-  } catch (error) {
-    throw new RadvisorError('cli', 'E_OPTION', `cannot write --html ${path} (${describeError(error)}); give a writable file path`)
-  }
 }
 
 /** As root radvisor's usual log directory; for other users their state directory. */
@@ -366,7 +371,8 @@ async function summarise(fs: typeof nodeFs, input: SummaryInput): Promise<void> 
     const ended = exit.signal ? `was killed by ${exit.signal} (status ${exit.status})` : `exited with ${exit.status}`
     const wall = Number.isFinite(input.wallMs) ? ` after ${(input.wallMs / 1000).toFixed(3)} s` : ''
     const body = options.report ? formatText(report) : formatBrief(report, report.targets[0]!.summary)
-    process.stderr.write(`radvisor exec: ${commandLine(input.command)} ${ended}${wall}\n${body}  log: ${log}\n`)
+    // Written past the Logger, so escaped here: the command line and -d come from outside.
+    process.stderr.write(`radvisor exec: ${printable(commandLine(input.command))} ${ended}${wall}\n${body}  log: ${printable(log)}\n`)
   }
   if (options.html !== null) {
     const { writeHtmlFile } = await import('./_html.ts')

@@ -1,5 +1,6 @@
 import { RadvisorError } from './errors.ts'
 import type { OptionSpecs, ResolvedOptions } from './plugins.ts'
+import { printable } from './printable.ts'
 
 /** Microseconds per duration unit, largest first: the order units must be written in. */
 const DURATION_UNITS: readonly (readonly [string, bigint])[] = [
@@ -13,6 +14,8 @@ const DURATION_UNITS: readonly (readonly [string, bigint])[] = [
 const DURATION_PART = /(\d+)(?:\.(\d+))?(d|h|ms|m|s|us)/y
 /** Longer input is refused before any arithmetic (no real duration needs 64 characters). */
 const MAX_TEXT = 64
+/** The most of a value `quote` shows: longer ones are shortened in the middle. */
+const MAX_QUOTED = 200
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
 
 /** The longest duration a plugin option takes unless its caller allows more: one day. */
@@ -117,10 +120,12 @@ export function parseSize(text: string, option: string, plugin = 'cli'): number 
   return Number(bytes)
 }
 
-/** `text` in single quotes for a message, with control characters escaped so that it stays one line. */
+/** `text` in single quotes for a message, with control characters escaped so that it stays one line, and bounded. */
 export function quote(text: string): string {
   // biome-ignore lint: control characters are what this escapes
-  return `'${text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}'`
+  const escaped = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+  // printable: what is left (line separators, bidirectional overrides) and a bound on the length.
+  return `'${printable(escaped, MAX_QUOTED)}'`
 }
 
 /**

@@ -1,4 +1,4 @@
-import { defineSink, RadvisorError } from '@radvisor/core'
+import { defineSink, quote, RadvisorError } from '@radvisor/core'
 import type { RetentionPolicy } from './_retention.ts'
 import { createCsvySink } from './csvy-sink.ts'
 import { readSystemInfo } from './system-info.ts'
@@ -34,9 +34,8 @@ export const csvySink = defineSink({
     const system = readSystemInfo(context.fs)
     const hostname = options.hostname
     if (hostname !== undefined && !HOSTNAME.test(hostname)) {
-      // Shown with control characters escaped: the value comes from outside (an env var, a manifest).
-      const shown = hostname.replace(/\p{Cc}/gu, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
-      throw new RadvisorError('sink-csvy', 'E_OPTION', `invalid value '${shown}' for --csvy-hostname: expected a host name, such as node-1.example`)
+      // quote: the value comes from outside (an env var, a manifest).
+      throw new RadvisorError('sink-csvy', 'E_OPTION', `invalid value ${quote(hostname)} for --csvy-hostname: expected a host name, such as node-1.example`)
     }
     const retention: RetentionPolicy | null =
       options['retention-age'] === undefined && options['retention-size'] === undefined

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { type CgroupLocator, type Provider, RadvisorError, type Target } from '@radvisor/core'
+import { type CgroupLocator, printable, type Provider, RadvisorError, type Target, targetIdProblem } from '@radvisor/core'
 
 /** How the suite changes and breaks what a provider watches; everything is optional. */
 export interface ProviderContractOptions {
@@ -36,8 +36,6 @@ export interface ProviderContractOptions {
   readonly watchTimeoutMs?: number
 }
 
-/** Longest id: `<id>_<unix seconds>_<n>.log` must fit a 255-byte file name. */
-const MAX_ID_BYTES = 200
 const QOS_CLASSES = new Set(['guaranteed', 'burstable', 'besteffort'])
 /** After `close`, how long the suite waits to see that `onChange` is no longer called. */
 const QUIET_MS = 300
@@ -94,9 +92,9 @@ function locatorProblems(cgroup: CgroupLocator): string[] {
 function targetProblems(target: Target, provider: string): string[] {
   const problems: string[] = []
   if (target.provider !== provider) problems.push(`provider is '${target.provider}', not the provider's name '${provider}'`)
-  const id = segmentProblem(target.id)
-  if (id) problems.push(`id ${id}`)
-  else if (Buffer.byteLength(target.id) > MAX_ID_BYTES) problems.push(`id is longer than ${MAX_ID_BYTES} bytes`)
+  // The runner's own check: a target whose id fails it is skipped, never collected.
+  const id = targetIdProblem(target.id)
+  if (id) problems.push(`id ${printable(String(target.id), 80)}: ${id}`)
   if (typeof target.name !== 'string' || !target.name) problems.push('name is not a non-empty string')
   else if (hasControl(target.name)) problems.push('name contains control characters')
   if (typeof target.metadata !== 'object' || target.metadata === null || Array.isArray(target.metadata)) problems.push('metadata is not an object')
@@ -150,8 +148,8 @@ async function waitForCall(count: () => number, after: number, timeoutMs: number
  *   `close` last; `init` and a failing `poll` fail only with a one-line `RadvisorError`,
  *   and a poll after a failed one works again.
  * - `poll` answers with every target that runs now: `provider` is the provider's `name`;
- *   `id` is unique, stable from poll to poll, and safe as a file-name prefix (one path
- *   segment of at most 200 bytes, no control characters); `name` is non-empty; `metadata`
+ *   `id` is unique, stable from poll to poll, and passes core's `targetIdProblem` (letters,
+ *   digits and `. _ - + @ %`, at most 224 characters), as the runner requires; `name` is non-empty; `metadata`
  *   is an object; `polledAt` is a positive nanosecond time; `cgroup` is a well-formed
  *   locator (relative paths, single-segment ids, a known QoS class); labels are strings.
  * - A target that starts is listed by the next poll, one that stops is not.
