@@ -182,12 +182,6 @@ const AT = Object.fromEntries(FIELDS.map((counter, index) => [counter, index])) 
 const SIGNAL_GROUPS: readonly (keyof typeof SIGNAL_COLUMNS | undefined)[] = COUNTERS.map(([, bit]) =>
   bit >= 8 && bit <= 13 ? 'pressure' : bit === OOM_KILL_BIT || bit === MEMORY_EVENTS_BIT ? 'memoryEvents' : bit === NETWORK_BIT ? 'network' : undefined,
 )
-/** The gap-mask bits of the counters of each group of signals. */
-const SIGNAL_BITS = {
-  pressure: 0b11_1111 << 8,
-  memoryEvents: (1 << OOM_KILL_BIT) | (1 << MEMORY_EVENTS_BIT),
-  network: 1 << NETWORK_BIT,
-} as const satisfies Record<keyof typeof SIGNAL_COLUMNS, number>
 const RATE = Object.fromEntries(RATE_NAMES.map((name, index) => [name, index])) as Record<RateName, number>
 /** Chart series a log can give only with a group of signals' columns (kept out of the chart data otherwise). */
 const SIGNAL_SERIES: Readonly<Partial<Record<ChartSeries, keyof typeof SIGNAL_COLUMNS>>> = {
@@ -215,13 +209,6 @@ interface OpenRun {
 }
 
 /**
- * Turns one target's samples into per-interval rates, millibottlenecks and sampling
- * statistics, one sample at a time, in memory that does not grow with the log: it keeps
- * the previous sample, the open saturation runs, one bounded distribution per rate, the
- * millibottleneck counts and longest few, the first OOM kills, and (with `charts`) the
- * bounded chart data.
- */
-/**
  * Percentage points a CPU millibottleneck, once begun, may dip below the threshold and go on.
  * The kernel books a running task's CPU time at its scheduler ticks (every 4 ms at HZ=250),
  * so a core that is busy for a whole 50 ms interval reads anywhere from about 92% to 108%:
@@ -230,6 +217,13 @@ interface OpenRun {
  */
 export const CPU_HYSTERESIS = 10
 
+/**
+ * Turns one target's samples into per-interval rates, millibottlenecks and sampling
+ * statistics, one sample at a time, in memory that does not grow with the log: it keeps
+ * the previous sample, the open saturation runs, one bounded distribution per rate, the
+ * millibottleneck counts and longest few, the first OOM kills, and (with `charts`) the
+ * bounded chart data.
+ */
 export class TargetAnalyzer {
   /** The counters the log's columns can give (indexes into COUNTERS); the others stay NaN. */
   private readonly active: readonly number[]
@@ -512,7 +506,7 @@ export class TargetAnalyzer {
     if (group === 'network' && this.info.network === 'host') return 'host-network'
     // Values for a whole interval: one lone value would give no change to report.
     let measured = group === 'memoryEvents' && this.oom.underOomLogged
-    for (let i = 0; i < FIELDS.length; i++) if (((MASKS[i] as number) & SIGNAL_BITS[group]) !== 0 && this.counted[i] === 1) measured = true
+    for (let i = 0; i < FIELDS.length; i++) if (SIGNAL_GROUPS[i] === group && this.counted[i] === 1) measured = true
     return measured ? 'data' : 'empty'
   }
 

@@ -1,3 +1,4 @@
+import { printable } from '@radvisor/core'
 import { formatPeak, noDataReason, offsetOf, originOf, percentileNote, RATE_ROWS } from './_present.ts'
 import { bytes, decimal, milliseconds, offset, percent } from './_units.ts'
 import { RESOURCES, type TargetSummary } from './analyze.ts'
@@ -13,7 +14,8 @@ export function formatText(report: Report): string {
 function targetBlock(report: Report, target: TargetSummary): string {
   const lines: string[] = []
   const kind = [target.provider, target.id, target.collectorType].filter(Boolean).join(' ')
-  lines.push(`${target.name} (${kind})  ${target.source}`)
+  // From the log's header and path: escaped, since a crafted log could carry control characters.
+  lines.push(printable(`${target.name} (${kind})  ${target.source}`))
   const startOffset = target.start - originOf(report, target)
   const range = report.origin === null ? milliseconds(target.duration) : `${offset(startOffset)} to ${offset(startOffset + target.duration)}`
   lines.push(`  ${range}, ${target.samples} samples, ${target.gaps} gap${target.gaps === 1 ? '' : 's'} (missing or reset counters)`)

@@ -9,7 +9,7 @@ const TEXT = { 'Content-Type': 'text/plain; charset=utf-8' }
  * 404; methods other than GET and HEAD get 405. A `HEAD /metrics` answers the headers
  * without rendering (a health check costs nothing).
  */
-export function handleScrape(request: Request, render: () => string): Response {
+function handleScrape(request: Request, render: () => string): Response {
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     return new Response('method not allowed: radvisor serves GET and HEAD\n', { status: 405, headers: { ...TEXT, Allow: 'GET, HEAD' } })
   }

@@ -16,8 +16,9 @@ export interface ContainerLabel {
 export function parseLabelAllowlist(text: string | undefined): ContainerLabel[] {
   if (text === undefined || text === '') return []
   const chosen = new Map<string, ContainerLabel>()
-  for (const key of text.split(',')) {
-    if (key.trim() === '') {
+  for (const entry of text.split(',')) {
+    const key = entry.trim()
+    if (key === '') {
       throw new RadvisorError('sink-prometheus', 'E_OPTION', `invalid value '${printable(text, 200)}' for --prometheus-labels: expected label keys separated by commas, such as app,team,app.kubernetes.io/name`)
     }
     const label = `label_${key.replace(/[^a-zA-Z0-9_]/g, '_')}`

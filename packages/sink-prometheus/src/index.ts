@@ -1,7 +1,7 @@
-import { defineSink, RadvisorError } from '@radvisor/core'
+import { defineSink, formatDuration, RadvisorError } from '@radvisor/core'
 import { parseLabelAllowlist } from './_labels.ts'
 import { parseListen } from './listen.ts'
-import { createPrometheusSink } from './prometheus-sink.ts'
+import { createPrometheusSink, DEFAULT_PEAK_WINDOW_MS } from './prometheus-sink.ts'
 
 /** The longest `--prometheus-peak-window`. */
 const MAX_PEAK_WINDOW_MS = 3_600_000
@@ -19,7 +19,7 @@ export const prometheusSink = defineSink({
     },
     'peak-window': {
       type: 'duration',
-      default: '15s',
+      default: formatDuration(DEFAULT_PEAK_WINDOW_MS),
       description: 'Window of radvisor_cpu_peak_cores, the busiest single interval: at least the interval, at most 1h',
       check: (windowMs: number) => {
         if (windowMs > MAX_PEAK_WINDOW_MS) {
@@ -38,5 +38,5 @@ export const prometheusSink = defineSink({
 })
 
 export default prometheusSink
-export { createPrometheusSink, DEFAULT_PEAK_WINDOW_MS, type PrometheusSink, type PrometheusSinkOptions } from './prometheus-sink.ts'
+export { createPrometheusSink, type PrometheusSink, type PrometheusSinkOptions } from './prometheus-sink.ts'
 export { type ListenAddress, parseListen } from './listen.ts'
