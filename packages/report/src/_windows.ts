@@ -20,6 +20,7 @@ export class SaturationWindows {
   private ringStart = 0
   private ringLength = 0
   private open: Window | null = null
+  private scratch: Window | null = null
   private quiet = 0
   /** Time of the last sample put in a window: windows never overlap. */
   private lastEnd = Number.NEGATIVE_INFINITY
@@ -68,12 +69,15 @@ export class SaturationWindows {
   }
 
   private start(): Window {
-    const window: Window = {
+    // One full-size window, reused: `close` keeps a copy trimmed to its length.
+    const window = (this.scratch ??= {
       time: new Float64Array(this.maxPoints),
       values: Array.from({ length: this.seriesCount }, () => new Float32Array(this.maxPoints)),
       length: 0,
       saturated: 0,
-    }
+    })
+    window.length = 0
+    window.saturated = 0
     const stride = this.seriesCount + 1
     for (let i = 0; i < this.ringLength; i++) {
       const at = ((this.ringStart + i) % this.context) * stride
