@@ -107,12 +107,13 @@ class CsvySink implements CsvySinkHandle {
     if (this.closed) throw new RadvisorError('sink-csvy', 'E_INTERNAL', 'open after close')
     const { fs, clock, settings, logger } = this.context
     const base = `${target.id}_${Math.floor(clock.now() / 1000)}`
+    const path = fileInDirectory(settings.directory, `${base}.log`, 'sink-csvy')
     const log: TargetLog = {
       target,
-      path: fileInDirectory(settings.directory, `${base}.log`, 'sink-csvy'),
+      path,
       file: new BufferedFile({
         fs,
-        label: `${settings.directory}/${base}.log`,
+        label: path,
         maxBytes: settings.bufferBytes,
         rowsPerFlush: Math.ceil(settings.flushEveryMs / settings.intervalMs),
         failures: this.failures,

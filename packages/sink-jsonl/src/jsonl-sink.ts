@@ -16,13 +16,6 @@ const STDOUT = 1
 /** Lines are written out once this many bytes are buffered, besides every flush. */
 const WRITE_AT_BYTES = 64 * 1024
 
-/**
- * Creates the JSON lines sink: one `{"target","provider","time","values"}` object per row,
- * appended to `path` (created when missing) or written to stdout, through core's buffered
- * writer: written every `--flush-every` and whenever 64 KiB are buffered; while the output
- * refuses (a full disk, a closed pipe), up to `--buffer` bytes of lines are kept and retried,
- * and lines that had to be given up are counted as lost rows.
- */
 /** The JSON lines sink: every call is synchronous. */
 export interface JsonlSinkHandle extends Sink {
   open(target: Target, header: LogHeader): TargetWriter
@@ -30,6 +23,13 @@ export interface JsonlSinkHandle extends Sink {
   close(): void
 }
 
+/**
+ * Creates the JSON lines sink: one `{"target","provider","time","values"}` object per row,
+ * appended to `path` (created when missing) or written to stdout, through core's buffered
+ * writer: written every `--flush-every` and whenever 64 KiB are buffered; while the output
+ * refuses (a full disk, a closed pipe), up to `--buffer` bytes of lines are kept and retried,
+ * and lines that had to be given up are counted as lost rows.
+ */
 export function createJsonlSink(context: PluginContext, path?: string): JsonlSinkHandle {
   const { fs, logger, settings } = context
   let opened = { fd: STDOUT, size: null as number | null }
@@ -43,14 +43,16 @@ export function createJsonlSink(context: PluginContext, path?: string): JsonlSin
     }
   }
   const destination = path ?? 'stdout'
+  // At least a write's worth: lines are written out at WRITE_AT_BYTES.
+  const maxBytes = Math.max(settings.bufferBytes, WRITE_AT_BYTES)
   const file = new BufferedFile({
     fs,
     label: destination,
     open: () => opened,
     closeDescriptor: path !== undefined,
-    maxBytes: Math.max(settings.bufferBytes, WRITE_AT_BYTES),
+    maxBytes,
     writeAtBytes: WRITE_AT_BYTES,
-    failures: new WriteFailures(logger, 'jsonl', destination, settings.bufferBytes),
+    failures: new WriteFailures(logger, 'jsonl', destination, maxBytes),
   })
   file.flush()
   return new JsonlSink(context, file, destination)

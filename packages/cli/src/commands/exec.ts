@@ -23,7 +23,7 @@ const execArgs = {
   buffer: runArgs.buffer,
   'flush-every': runArgs['flush-every'],
   'cgroup-root': runArgs['cgroup-root'],
-  sink: { ...runArgs.sink, description: 'A further sink for the samples, repeatable (the CSVY log is always written: the summary is its report)' },
+  sink: { ...runArgs.sink, default: undefined, description: 'A further sink for the samples, repeatable (the CSVY log is always written: the summary is its report)' },
   'sink-option': runArgs['sink-option'],
   controllers: {
     type: 'string',
