@@ -440,8 +440,13 @@ export class Runner {
   private writeFailed(entry: Active, index: number, error: unknown): void {
     const { logger, losses } = this.options
     const sink = entry.sinks[index]!
-    entry.writeFailing[index] = true
     losses.recordSinkError()
+    if (entry.writeFailing[index]) {
+      // Still failing: the row is counted under the reason recorded first, with no message built per row.
+      losses.record(sink.name, entry.target.name, 1, '')
+      return
+    }
+    entry.writeFailing[index] = true
     losses.record(sink.name, entry.target.name, 1, `its writer threw: ${describeError(error)}`)
     this.outages.fail(`write:${sink.name}`, entry.target.id, () =>
       logger.warn(`sink ${sink.name} failed to write a row of ${entry.target.name}: ${describeError(error)}; counting lost rows`),
