@@ -110,8 +110,9 @@ export class JsonLineEncoder {
     const start = row.starts[index]!
     const end = row.ends[index]!
     if (isJsonNumber(line, start, end)) {
-      out.set(line.subarray(start, end), at)
-      return at + end - start
+      // A loop, not set(subarray()): a view per cell would be garbage on every row.
+      for (let i = start; i < end; i++) out[at++] = line[i]!
+      return at
     }
     out[at++] = QUOTE
     for (let i = start; i < end; i++) {
