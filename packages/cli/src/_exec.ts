@@ -5,6 +5,7 @@ import { type CgroupLimits, CONTROLLER_NAMES, type CreatedCgroup, createCgroup, 
 import {
   type ColorMode,
   describeError,
+  formatDuration,
   formatError,
   Logger,
   parseDuration,
@@ -12,13 +13,14 @@ import {
   printable,
   RadvisorError,
   systemTimer,
+  plural,
 } from '@radvisor/core'
 import type { Report } from '@radvisor/report'
 import { type CommandExit, checkCommand, forwardSignals, type GatedCommand, spawnGated } from './_exec-process.ts'
 import { commandLine, ExecProvider, execTarget, execTargetId } from './_exec-provider.ts'
 import { type SystemdScope, scopeCgroup, splitScope, systemdRunPrefix, systemdScope } from './_exec-systemd.ts'
 import { repeated } from './_flags.ts'
-import { prepareRun, reportLosses, type RunArgs } from './_run.ts'
+import { logPunctuality, prepareRun, reportLosses, type RunArgs } from './_run.ts'
 import { runArgs } from './args.ts'
 
 /** The controllers the cgroup collectors read. */
@@ -130,10 +132,7 @@ export async function execute(args: RunArgs, own: string[], command: string[]): 
     const lingering = await waitForProcesses(placement, options.maxLingerMs, planned.settings.intervalMs, interrupted.promise, logger)
     const { stats, losses } = await runner.stop()
     reportLosses(logger, losses, "radvisor exec still exits with the command's code")
-    logger.debug(
-      'Punctuality',
-      `${stats.ticks} ticks, ${stats.missed} missed; lateness p50 ${stats.lateness.p50.toFixed(2)}ms, p99 ${stats.lateness.p99.toFixed(2)}ms, max ${stats.lateness.max.toFixed(2)}ms`,
-    )
+    logPunctuality(logger, stats)
     const note = await placement.release(lingering)
     if (note) logger.warn(note)
     try {
@@ -323,7 +322,7 @@ function warnMissing(cgroup: CreatedCgroup, logger: Logger): void {
 async function waitForProcesses(placement: Placement, maxMs: number, intervalMs: number, interrupted: Promise<NodeJS.Signals>, logger: Logger): Promise<number[]> {
   let pids = placement.processes()
   if (pids.length === 0 || maxMs === 0) return pids
-  logger.warn(`the command exited; ${plural(pids.length, 'process')} it started still run (pids ${pids.join(', ')}): sampling until they exit, for at most --max-linger ${maxMs}ms`)
+  logger.warn(`the command exited; ${plural(pids.length, 'process')} it started still run (pids ${pids.join(', ')}): sampling until they exit, for at most --max-linger ${formatDuration(maxMs)}`)
   let signal: NodeJS.Signals | null = null
   void interrupted.then((received) => {
     signal = received
@@ -384,9 +383,10 @@ async function summarise(fs: typeof nodeFs, input: SummaryInput): Promise<void> 
 /** The log the CSVY sink wrote for `id` in this run: `<id>_<unix seconds>[_n].log`, the newest not older than the run. */
 function findLog(fs: typeof nodeFs, directory: string, id: string, openedAt: number): string {
   const since = Math.floor(openedAt / 1000)
+  const logName = new RegExp(`^${id.replaceAll('.', '\\.')}_(\\d+)(?:_(\\d+))?\\.log$`)
   const candidates = fs
     .readdirSync(directory)
-    .map((name) => ({ name, match: new RegExp(`^${id.replaceAll('.', '\\.')}_(\\d+)(?:_(\\d+))?\\.log$`).exec(name) }))
+    .map((name) => ({ name, match: logName.exec(name) }))
     .filter(({ match }) => match !== null && Number(match[1]) >= since)
     .sort((a, b) => Number(a.match![1]) - Number(b.match![1]) || Number(a.match![2] ?? 0) - Number(b.match![2] ?? 0))
   const newest = candidates.at(-1)
@@ -404,9 +404,5 @@ function withPermissionHint(error: unknown): unknown {
     `radvisor exec needs a cgroup of its own and ${error.message}: run it as root, or as a user on a cgroup v2 host with systemd (it uses systemd-run --user --scope), or pass --cgroup-parent a cgroup delegated to you`,
     { cause: error },
   )
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : noun.endsWith('s') ? 'es' : 's'}`
 }
 

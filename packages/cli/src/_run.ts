@@ -20,6 +20,7 @@ import {
   systemFileSystem,
   systemTimer,
   type TickStats,
+  plural,
 } from '@radvisor/core'
 import { setDeadline } from './_deadline.ts'
 import { repeated } from './_flags.ts'
@@ -256,11 +257,7 @@ export async function runProvider(definition: ProviderDefinition, args: RunArgs,
   const summary = await active.stop({ finalSample: reason !== 'ticks' })
   logger.status('Finished', `${summary.rows} rows from ${summary.targets} targets`)
   reportLosses(logger, summary.losses)
-  const { lateness, ticks, missed } = summary.stats
-  logger.debug(
-    'Punctuality',
-    `${ticks} ticks, ${missed} missed; lateness p50 ${lateness.p50.toFixed(2)}ms, p99 ${lateness.p99.toFixed(2)}ms, max ${lateness.max.toFixed(2)}ms`,
-  )
+  logPunctuality(logger, summary.stats)
   process.off('SIGINT', forceExit)
   process.off('SIGTERM', forceExit)
   return summary.losses.length > 0 ? ExitCode.dataLoss : ExitCode.ok
@@ -284,8 +281,9 @@ export function reportLosses(logger: Logger, losses: readonly Loss[], consequenc
   logger.error(new RadvisorError('cli', 'E_IO', `${plural(total, 'collected row')} could not be delivered (${consequence})`))
 }
 
-function plural(count: number, noun: string): string {
-  return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : 's'}`
+/** The scheduler's ticks, missed slots and lateness, at verbose level (`-v`). */
+export function logPunctuality(logger: Logger, { ticks, missed, lateness }: TickStats): void {
+  logger.debug('Punctuality', `${ticks} ticks, ${missed} missed; lateness p50 ${lateness.p50.toFixed(2)}ms, p99 ${lateness.p99.toFixed(2)}ms, max ${lateness.max.toFixed(2)}ms`)
 }
 
 function emptyStats(intervalMs: number): TickStats {

@@ -4,6 +4,7 @@ import type { Logger } from './logger.ts'
 import type { Loss, LossLedger } from './losses.ts'
 import { Outages } from './outages.ts'
 import type { Collector, CollectorFactory, Provider, Sink, TargetWriter } from './plugins.ts'
+import { plural } from './plural.ts'
 import { TargetPool } from './pool.ts'
 import { Row } from './row.ts'
 import { Scheduler, type TickStats } from './scheduler.ts'
@@ -507,10 +508,6 @@ function describeTargets(targets: readonly Target[], count = targets.length): st
   if (count === 1) return targets[0]!.name
   const first = targets.slice(0, FIRST_FEW).map((target) => target.name)
   return `${plural(count, 'target')} (first: ${first.join(', ')}${count > FIRST_FEW ? ', …' : ''})`
-}
-
-function plural(count: number, noun: string): string {
-  return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : 's'}`
 }
 
 /** An id from outside, quoted with its control characters escaped and cut to 80 characters. */

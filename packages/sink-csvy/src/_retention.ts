@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { describeError, type FileSystem, type Logger } from '@radvisor/core'
+import { describeError, type FileSystem, type Logger, plural } from '@radvisor/core'
 
 /** How long and how much of the logs in `-d` to keep; null for no bound. */
 export interface RetentionPolicy {
@@ -141,10 +141,6 @@ export function retainLogs(context: RetentionContext, policy: RetentionPolicy, o
     )
   } else logger.forget('csvy:retention-over-budget')
   return result
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`
 }
 
 /** `512 B`, `3.2 KiB`, `41.0 MiB`, `2.5 GiB`. */

@@ -14,6 +14,7 @@ import {
   type TargetWriter,
   unixNanos,
   WriteFailures,
+  plural,
 } from '@radvisor/core'
 import { FlushRecord } from './_flush-record.ts'
 import { type RetentionPolicy, retainLogs } from './_retention.ts'
@@ -206,6 +207,3 @@ class CsvySink implements CsvySinkHandle {
   }
 }
 
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`
-}
