@@ -104,7 +104,7 @@ export class KubernetesProvider implements Provider {
     const { transport, node } = this.ready()
     this.podWatch = new PodWatch({
       transport,
-      path: `/api/v1/pods?fieldSelector=${encodeURIComponent(nodeSelector(node))}`,
+      path: podListPath(node),
       subject: `pods on node ${node}`,
       relist: async () => {
         await this.list()
@@ -138,7 +138,7 @@ export class KubernetesProvider implements Provider {
     const timer = this.environment.timer ?? systemTimer
     let contentType = ''
     try {
-      const response = await transport.get(`/api/v1/pods?fieldSelector=${encodeURIComponent(nodeSelector(node))}`)
+      const response = await transport.get(podListPath(node))
       if (!response.ok || !response.body) {
         const body = await response.text().catch(() => '')
         throw new ApiException(response.status, `HTTP ${response.status}`, body, {})
@@ -166,6 +166,11 @@ export class KubernetesProvider implements Provider {
     if (!this.transport || !this.node) throw new RadvisorError('provider-kubernetes', 'E_INTERNAL', 'the provider was used before init()')
     return { transport: this.transport, node: this.node }
   }
+}
+
+/** The path of the pods of `node`, for the list and the watch. */
+function podListPath(node: string): string {
+  return `/api/v1/pods?fieldSelector=${encodeURIComponent(nodeSelector(node))}`
 }
 
 function nodeSelector(node: string): string {
