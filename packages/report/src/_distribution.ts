@@ -25,7 +25,8 @@ export class Distribution {
   min = Number.POSITIVE_INFINITY
   max = Number.NEGATIVE_INFINITY
   private exact: Float64Array | null
-  private sorted: Float64Array | null = null
+  /** How many of the kept values are in order (sorted in place by `percentile`). */
+  private sortedCount = 0
   private sketch: LogSketch | null = null
 
   constructor(private readonly exactLimit = EXACT_VALUES) {
@@ -43,14 +44,12 @@ export class Distribution {
     } else if (this.count < this.exactLimit) {
       if (this.count === exact.length) this.grow()
       ;(this.exact as Float64Array)[this.count] = value
-      this.sorted = null
     } else {
       const sketch = new LogSketch(SKETCH_RELATIVE_ERROR)
       for (let i = 0; i < this.count; i++) sketch.add(exact[i] as number)
       sketch.add(value)
       this.sketch = sketch
       this.exact = null
-      this.sorted = null
     }
     this.count++
   }
@@ -67,9 +66,13 @@ export class Distribution {
     if (rank === this.count - 1) return this.max
     if (rank === 0) return this.min
     if (this.sketch !== null) return Math.min(Math.max(this.sketch.valueAt(rank), this.min), this.max)
-    // A sorted copy: `above` sums the kept values in their original order.
-    this.sorted ??= (this.exact as Float64Array).slice(0, this.count).sort()
-    return this.sorted[rank] as number
+    // Sorted in place, not copied (up to 512 KiB per distribution): `above` only counts and sums.
+    const exact = this.exact as Float64Array
+    if (this.sortedCount !== this.count) {
+      exact.subarray(0, this.count).sort()
+      this.sortedCount = this.count
+    }
+    return exact[rank] as number
   }
 
   /** p50, p99 and max; null when there are no values. */
