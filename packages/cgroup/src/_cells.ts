@@ -42,16 +42,31 @@ export function putToken(row: Row, file: StatFile, start: number, end: number, a
 
 /** A file holding one value (`cpuacct.usage`, `pids.max`, `memory.current`). */
 export function putValue(row: Row, file: StatFile, allowMax: boolean, fallback: Uint8Array | null): void {
-  putToken(row, file, 0, Math.max(file.length, 0), allowMax, fallback)
+  putToken(row, file, 0, Math.max(file.length, 0), allowMax, defaultFor(file, fallback))
+}
+
+/**
+ * The kernel's default for a value it does not show (a file absent since open, a key missing
+ * from what was read), but none for a file that could not be read: a cgroup being removed
+ * gives empty cells, not `0` or `max` it never said.
+ */
+function defaultFor(file: StatFile, fallback: Uint8Array | null): Uint8Array | null {
+  return readFailed(file) ? null : fallback
+}
+
+/** A file there at open whose last read failed (or whose cgroup folder is gone). */
+function readFailed(file: StatFile): boolean {
+  return file.length < 0 && file.opened
 }
 
 /** The values of `keys` in `file` (`key value` lines, located here), one cell each. */
 export function putKeyed(row: Row, file: StatFile, keys: KeyedValues, fallback: Uint8Array | null): void {
   const found = file.length > 0
   if (found) keys.locate(file.buf, file.length)
+  const missing = defaultFor(file, fallback)
   for (let k = 0; k < keys.size; k++) {
     const start = found ? keys.starts[k]! : -1
-    if (start < 0) putToken(row, file, 0, 0, false, fallback)
+    if (start < 0) putToken(row, file, 0, 0, false, missing)
     else putToken(row, file, start, keys.ends[k]!, false, fallback)
   }
 }
@@ -195,6 +210,10 @@ export function putOperationSums(row: Row, file: StatFile, sums: U64Sums): void 
 export function putKeySums(row: Row, file: StatFile, keys: readonly Uint8Array[], sums: U64Sums): void {
   const buf = file.buf
   const length = file.length
+  if (readFailed(file)) {
+    for (let k = 0; k < keys.length; k++) row.putEmpty()
+    return
+  }
   sums.clear()
   for (let line = 0, next = 0; line < length; line = next) {
     const newline = indexOf(buf, NEWLINE, line, length)

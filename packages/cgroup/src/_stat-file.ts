@@ -54,6 +54,8 @@ export class StatFile {
   goneCode = ''
   /** Whether a problem with this file's content was reported (each file is reported once). */
   reported = false
+  /** Whether the file was there at open: one that read nothing since is not the kernel leaving a value out. */
+  readonly opened: boolean = false
   private fd = -1
 
   constructor(
@@ -70,6 +72,7 @@ export class StatFile {
     } catch {
       return
     }
+    this.opened = true
     this.capacity = Math.min(MAX_FILE_BYTES + 1, Math.max(SMALLEST_BUFFER, sizeOf(fs, this.fd) * 2))
   }
 

@@ -50,6 +50,35 @@ describe('CgroupV2Collector', () => {
     expect(problems[0]).toBe(`cgroup ${CGROUP}: /sys/fs/cgroup/${CGROUP}/memory.current holds "12ab", which is not a number; its cell is left empty`)
   })
 
+  test('a file that fails to read while others still do is an empty cell, not the kernel default it never showed', () => {
+    const tree: Record<string, string> = { 'cgroup.controllers': 'cpu io memory pids\n', [`${CGROUP}/`]: '' }
+    const files = { 'pids.current': '3\n', 'memory.max': '67108864\n', 'memory.stat': 'anon 4096\n', 'io.stat': '8:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=0 dios=0\n' }
+    for (const [name, content] of Object.entries(files)) tree[`${CGROUP}/${name}`] = content
+    const fake = createFakeCgroupFs(tree)
+    const failing = new Set<number>()
+    const fs = {
+      ...fake.fs,
+      openSync: ((path: string, flags: string) => {
+        const fd = fake.fs.openSync(path, flags)
+        if (/memory\.max$|io\.stat$|memory\.stat$/.test(path)) failing.add(fd)
+        return fd
+      }) as typeof fake.fs.openSync,
+      readSync: ((fd: number, ...rest: unknown[]) => {
+        if (failing.has(fd) && broken) throw Object.assign(new Error('EIO'), { code: 'EIO' })
+        return (fake.fs.readSync as (...args: unknown[]) => number)(fd, ...rest)
+      }) as typeof fake.fs.readSync,
+    }
+    let broken = false
+    const hierarchy = detectHierarchy({ root: fake.root, fs: fake.fs })
+    const collector = new CgroupV2Collector({ fs, clock: fakeClock(), hierarchy, cgroup: CGROUP, driver: 'systemd' })
+    const before = tick(collector)!
+    expect([cell(collector, before, 'memory.max'), cell(collector, before, 'memory.stat/anon'), cell(collector, before, 'io.stat/rbytes')]).toEqual(['67108864', '4096', '1'])
+    broken = true
+    const after = tick(collector)!
+    expect(cell(collector, after, 'pids.current')).toBe('3')
+    expect([cell(collector, after, 'memory.max'), cell(collector, after, 'memory.stat/anon'), cell(collector, after, 'io.stat/rbytes')]).toEqual(['', '', ''])
+  })
+
   test('sums io.stat per key over devices and ignores keys it does not report', () => {
     const { collector } = open({
       'io.stat':
