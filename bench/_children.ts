@@ -16,14 +16,14 @@ export class Child {
   readonly process: Subprocess<'ignore', 'ignore', 'ignore'>
   private readonly paths: { readonly stdout: string; readonly stderr: string }
 
-  constructor(command: string[]) {
+  constructor(command: string[], env: Record<string, string | undefined> = process.env) {
     const base = join(tmpdir(), `radvisor-bench-${process.pid}-${++started}`)
     this.paths = { stdout: `${base}.out`, stderr: `${base}.err` }
     this.process = Bun.spawn(command, {
       stdin: 'ignore',
       stdout: Bun.file(this.paths.stdout),
       stderr: Bun.file(this.paths.stderr),
-      env: { ...process.env, NO_COLOR: '1' },
+      env: { ...env, NO_COLOR: '1' },
     }) as unknown as Subprocess<'ignore', 'ignore', 'ignore'>
     live.add(this)
   }

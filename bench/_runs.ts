@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { Child } from './_children.ts'
-import { processCpuNs } from './_proc.ts'
+import { cpuBetween, threadCpu } from './_proc.ts'
 
 const benchDir = import.meta.dir
 const cliBin = resolve(benchDir, '../packages/cli/src/bin.ts')
@@ -184,10 +184,10 @@ function cliResult(child: Child, stderr: string, targets: number): CliRun {
 /** Samples the process's CPU `settleMs` after now and again `windowMs` later. */
 async function measureWindow(pid: number, settleMs: number, windowMs: number): Promise<Windowed> {
   await Bun.sleep(settleMs)
-  const cpuStart = processCpuNs(pid)
+  const cpuStart = threadCpu(pid)
   const wallStart = Bun.nanoseconds()
   await Bun.sleep(windowMs)
-  const cpuNs = processCpuNs(pid) - cpuStart
+  const cpuNs = cpuBetween(cpuStart, threadCpu(pid)).get('')!
   const wallNs = Bun.nanoseconds() - wallStart
   return { cpuNs, wallNs, share: cpuNs / wallNs }
 }

@@ -1,0 +1,124 @@
+/**
+ * `bun bench/threads.ts [--n 100] [--rounds 2] [--variant "name=args"]...`: CPU every 50 ms,
+ * split by thread (Bun's main thread, JIT workers, GC helpers, mimalloc's scavenger), for
+ * variants run in alternation over the same bench cgroups, each with the settle and window of
+ * `bun run bench`. A variant is `name=args`: the whole CLI with `args` added to its options;
+ * `floor=` the C floor and `collectors=` radvisor's collectors alone on its scheduler (as in
+ * `bench/periodic.ts`). Words `KEY=value` at the start of `args` go to the child's
+ * environment. `--perf <prefix>` also records each window with `perf record -g` into
+ * `<prefix>-<name>-<round>.data`. Needs root, like `bun run bench`.
+ *
+ *   bun bench/threads.ts --variant floor= --variant collectors= --variant csvy= \
+ *     --variant "discard=--poll 1h --sink ./bench/_discard-sink.ts"
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { parseDuration } from '@radvisor/core'
+import { Child } from './_children.ts'
+import { cpuBetween, loadAverage, machine, threadCpu } from './_proc.ts'
+import { buildFloor, type CliSetup, cliCommand, collectorBackToBack, collectorLoop } from './_runs.ts'
+import { withBenchCgroups } from './_session.ts'
+import { spread } from './_stats.ts'
+
+const { values: options } = parseArgs({
+  options: {
+    n: { type: 'string', default: '100' },
+    rounds: { type: 'string', default: '2' },
+    interval: { type: 'string', default: '50ms' },
+    settle: { type: 'string', default: '15s' },
+    window: { type: 'string', default: '10s' },
+    columns: { type: 'string', default: 'radvisor' },
+    variant: { type: 'string', multiple: true, default: ['floor=', 'collectors=', 'csvy='] },
+    perf: { type: 'string' },
+    'cgroup-root': { type: 'string', default: '/sys/fs/cgroup' },
+  },
+})
+const targets = Number(options.n)
+const intervalMs = parseDuration(options.interval, '--interval')
+const settleMs = parseDuration(options.settle, '--settle')
+const windowMs = parseDuration(options.window, '--window')
+const columns = options.columns
+if (columns !== 'radvisor' && columns !== 'extended') throw new Error(`--columns: radvisor or extended, not ${columns}`)
+const root = options['cgroup-root']
+
+interface Variant {
+  readonly name: string
+  readonly args: string[]
+  readonly env: Record<string, string>
+}
+const variants: Variant[] = options.variant.map((spec) => {
+  const split = spec.indexOf('=')
+  if (split < 1) throw new Error(`--variant ${spec}: expected name=args`)
+  const words = spec.slice(split + 1).split(' ').filter(Boolean)
+  const env: Record<string, string> = {}
+  while (words[0] && /^[A-Z_][A-Z0-9_]*=/.test(words[0])) {
+    const word = words.shift()!
+    env[word.slice(0, word.indexOf('='))] = word.slice(word.indexOf('=') + 1)
+  }
+  return { name: spec.slice(0, split), args: words, env }
+})
+
+const host = machine()
+await withBenchCgroups(root, async (cgroups, scratch) => {
+  const floor = await buildFloor(scratch)
+  cgroups.grow(targets)
+  const note = cgroups.startBusyProcesses(scratch)
+  if (note) console.error(`bench: ${note}`)
+  const pathsFile = join(scratch, 'paths.txt')
+  writeFileSync(pathsFile, `${cgroups.paths.slice(0, targets).join('\n')}\n`)
+  const probe = await collectorBackToBack(root, pathsFile, 1, 1, columns)
+  const fileList = join(scratch, 'files.txt')
+  writeFileSync(fileList, `${probe.files.join('\n')}\n`)
+  const setup: CliSetup = { root, match: `${cgroups.group}/*`, scratch, targets, columns }
+  console.error(`bench: ${host.cpus} CPUs (${host.cpuModel}), kernel ${host.kernel}, Bun ${host.bun}, load ${host.loadAtStart}; N=${targets}, ${probe.files.length / targets} files per target`)
+
+  /** The command of a variant and the line it prints when its ticks have begun. */
+  const launch = (variant: Variant): { command: string[]; stream: 'stdout' | 'stderr'; ready: RegExp } => {
+    if (variant.name === 'floor') {
+      if ('missing' in floor) throw new Error(`bench: ${floor.missing}`)
+      const ticks = Math.ceil((settleMs + windowMs + 60_000) / intervalMs)
+      return { command: [floor.binary, fileList, String(ticks), String(Math.round(intervalMs * 1000))], stream: 'stdout', ready: /^ready$/m }
+    }
+    if (variant.name === 'collectors') return { command: [process.execPath, collectorLoop, root, pathsFile, '200', '0', columns, String(intervalMs)], stream: 'stdout', ready: /^ready$/m }
+    const safety = `${Math.ceil((settleMs + windowMs) / 1000) + 60}s`
+    const command = cliCommand(setup, mkdtempSync(join(scratch, 'logs-')), ['--interval', `${intervalMs}ms`, '--duration', safety, ...variant.args])
+    return { command, stream: 'stderr', ready: /Beginning\s+collection every/ }
+  }
+
+  const shares = new Map<string, Map<string, number>[]>(variants.map((variant) => [variant.name, []]))
+  for (let round = 1; round <= Number(options.rounds); round++) {
+    for (const variant of variants) {
+      const { command, stream, ready } = launch(variant)
+      const child = new Child(command, { ...process.env, ...variant.env })
+      await child.waitFor(stream, ready)
+      await Bun.sleep(settleMs)
+      const before = threadCpu(child.pid)
+      const start = Bun.nanoseconds()
+      if (options.perf) {
+        const data = `${options.perf}-${variant.name}-${round}.data`
+        Bun.spawnSync(['perf', 'record', '-g', '-o', data, '-p', String(child.pid), '--', 'sleep', String(windowMs / 1000)], { stdout: 'ignore', stderr: 'ignore' })
+      } else await Bun.sleep(windowMs)
+      const after = threadCpu(child.pid)
+      const wallNs = Bun.nanoseconds() - start
+      await child.kill()
+      const byName = new Map([...cpuBetween(before, after)].map(([name, ns]) => [name, ns / wallNs]))
+      shares.get(variant.name)!.push(byName)
+      console.error(`bench: ${variant.name}, round ${round}: ${(byName.get('')! * 100).toFixed(2)}% of a core (load ${loadAverage()})`)
+    }
+  }
+
+  const threads = [...new Set([...shares.values()].flatMap((runs) => runs.flatMap((run) => [...run.keys()])))].filter((name) => name !== '').sort()
+  const percent = (values: number[]) => {
+    const { median, min, max } = spread(values)
+    return `${(median * 100).toFixed(2)} [${(min * 100).toFixed(2)}–${(max * 100).toFixed(2)}]`
+  }
+  console.log(`\nevery ${intervalMs} ms, N=${targets}, --columns ${columns}; % of one core, median [min–max] over ${options.rounds} rounds\n`)
+  console.log(`| variant | all threads | ${threads.join(' | ')} |`)
+  console.log(`|---|--:|${threads.map(() => '--:|').join('')}`)
+  for (const [name, runs] of shares) {
+    const column = (thread: string) => percent(runs.map((run) => run.get(thread) ?? 0))
+    console.log(`| ${name} | ${column('')} | ${threads.map(column).join(' | ')} |`)
+  }
+  console.log(`\nload average ${host.loadAtStart} at start, ${loadAverage()} at end`)
+})
