@@ -1,5 +1,6 @@
 import { type Clock, systemClock, systemTimer, type Timer, unixNanos } from './clock.ts'
 import { describeError, RadvisorError } from './errors.ts'
+import { quote } from './options.ts'
 import type { Logger } from './logger.ts'
 import type { Loss, LossLedger } from './losses.ts'
 import { Outages } from './outages.ts'
@@ -67,6 +68,8 @@ const MIN_MISSING_MS = 1_000
 const MAX_RETRY_MS = 30_000
 /** How many ids a warning about many targets names. */
 const FIRST_FEW = 3
+/** How much of an id from outside a warning shows. */
+const SHOWN_ID_LENGTH = 80
 /** Invalid ids remembered so that each is warned about once; beyond this, repeats may warn again. */
 const MAX_REMEMBERED_IDS = 1024
 
@@ -250,7 +253,7 @@ export class Runner {
       for (const { id } of fresh) this.warnedIds.add(id)
       const first = fresh
         .slice(0, FIRST_FEW)
-        .map(({ id, problem }) => `${shownId(id)} (${problem})`)
+        .map(({ id, problem }) => `${quote(id, SHOWN_ID_LENGTH)} (${problem})`)
         .join(', ')
       const { logger, provider } = this.options
       logger.warn(
@@ -508,9 +511,4 @@ function describeTargets(targets: readonly Target[], count = targets.length): st
   if (count === 1) return targets[0]!.name
   const first = targets.slice(0, FIRST_FEW).map((target) => target.name)
   return `${plural(count, 'target')} (first: ${first.join(', ')}${count > FIRST_FEW ? ', …' : ''})`
-}
-
-/** An id from outside, quoted with its control characters escaped and cut to 80 characters. */
-function shownId(id: string): string {
-  return JSON.stringify(id.length > 80 ? `${id.slice(0, 77)}...` : id)
 }

@@ -360,7 +360,7 @@ describe('Runner', () => {
 
   test('targets whose ids are not safe file names are skipped, with one warning naming the provider and each id escaped', async () => {
     const { provider, sinks, logger, runner } = setup()
-    const hostile = ['x/../../escaped', '..', 'a\u001b[31mred', '', 'y'.repeat(300)]
+    const hostile = ['x/../../escaped', 'y'.repeat(300), 'a\u001b[31mred', '..', '']
     provider.targets = [target('good'), ...hostile.map(target)]
     await runner.start()
     await runner.poll()
@@ -370,8 +370,9 @@ describe('Runner', () => {
     const warnings = logger.lines.filter((l) => l.includes('not a safe file name'))
     expect(warnings).toHaveLength(1)
     expect(warnings[0]).toContain('skipped 5 targets of provider test')
-    expect(warnings[0]).toContain('"x/../../escaped" (it holds characters other than')
-    expect(warnings[0]).toContain('"a\\u001b[31mred"')
+    expect(warnings[0]).toContain("'x/../../escaped' (it holds characters other than")
+    expect(warnings[0]).toContain("'a\\x1b[31mred'")
+    expect(warnings[0]).toContain(`'${'y'.repeat(43)}…(243 more characters)…${'y'.repeat(14)}' (it is longer than`)
     expect(warnings[0]).not.toContain('\u001b')
   })
 
