@@ -1,4 +1,4 @@
-import { defineSink, formatDuration, RadvisorError } from '@radvisor/core'
+import { defineSink, formatDuration } from '@radvisor/core'
 import { parseLabelAllowlist } from './_labels.ts'
 import { parseListen } from './listen.ts'
 import { createPrometheusSink, DEFAULT_PEAK_WINDOW_MS } from './prometheus-sink.ts'
@@ -21,11 +21,7 @@ export const prometheusSink = defineSink({
       type: 'duration',
       default: formatDuration(DEFAULT_PEAK_WINDOW_MS),
       description: 'Window of radvisor_cpu_peak_cores, the busiest single interval: at least the interval, at most 1h',
-      check: (windowMs: number) => {
-        if (windowMs > MAX_PEAK_WINDOW_MS) {
-          throw new RadvisorError('sink-prometheus', 'E_OPTION', `invalid value for --prometheus-peak-window: at most 1h`)
-        }
-      },
+      maxMs: MAX_PEAK_WINDOW_MS,
     },
     labels: {
       type: 'string',

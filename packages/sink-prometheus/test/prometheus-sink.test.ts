@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from 'bun:test'
-import { type CollectorInfo, type LogHeader, type PluginContext, RadvisorError, Row, type Target } from '@radvisor/core'
+import { type CollectorInfo, type LogHeader, type PluginContext, RadvisorError, Row, resolveOptions, type Target } from '@radvisor/core'
 import { testPluginContext, testSink } from '@radvisor/testing'
 import parsePrometheusTextFormat from 'parse-prometheus-text-format'
 import { prometheusSink } from '../src/index.ts'
@@ -290,7 +290,9 @@ describe('/metrics', () => {
       }
     })()
     expect(error).toMatchObject({ code: 'E_OPTION', exitCode: 2, message: "invalid value '20ms' for --prometheus-peak-window: shorter than the interval (50ms), it would hold no interval" })
-    expect(() => prometheusSink.options['peak-window'].check!(3_600_001 as never)).toThrow('at most 1h')
+    const resolve = (window: string) => resolveOptions('sink-prometheus', prometheusSink.options, { 'peak-window': window }, (key) => `--prometheus-${key}`)
+    expect(resolve('1h')['peak-window']).toBe(3_600_000)
+    expect(() => resolve('1h1ms')).toThrow("invalid value '1h1ms' for --prometheus-peak-window: at most 1h")
   })
 
   test('radvisor’s own health: build, targets, ticks, lateness summary, rows dropped, sink errors', async () => {
