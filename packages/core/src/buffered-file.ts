@@ -114,11 +114,6 @@ export class BufferedFile {
     this.buffer = NO_BYTES
   }
 
-  /** Whether the output is open. */
-  get isOpen(): boolean {
-    return this.fd >= 0
-  }
-
   /**
    * Room for a row of at most `size` bytes (its newline included): the offset in `buffer` to
    * write it at, then `commit` its end. -1 when the row must be given up (the buffer is at its

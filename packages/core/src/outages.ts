@@ -32,9 +32,4 @@ export class Outages {
     const members = this.failing.get(key)
     if (members?.delete(member) && members.size === 0) this.failing.delete(key)
   }
-
-  isFailing(key: string, member?: string): boolean {
-    const members = this.failing.get(key)
-    return member === undefined ? members !== undefined : (members?.has(member) ?? false)
-  }
 }

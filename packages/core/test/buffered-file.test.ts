@@ -175,7 +175,7 @@ describe('BufferedFile', () => {
     disk.refuseOpen = true
     file.appendLine(rowOf(0), rowOf(0).length)
     expect(file.flush()).toBe(false)
-    expect(file.isOpen).toBe(false)
+    expect([disk.opens, disk.text]).toEqual([1, ''])
     file.appendLine(rowOf(1), rowOf(1).length)
     expect(file.flush()).toBe(false)
     disk.refuseOpen = false
