@@ -109,10 +109,20 @@ export interface Windowed {
   readonly share: number
 }
 
+/** The floor every `intervalMs`, for long enough to settle and be measured (it prints `ready` once its files are open). */
+export function floorPeriodicCommand(binary: string, fileList: string, intervalMs: number, settleMs: number, windowMs: number): string[] {
+  const ticks = Math.ceil((settleMs + windowMs + 60_000) / intervalMs)
+  return [binary, fileList, String(ticks), String(Math.round(intervalMs * 1000))]
+}
+
+/** radvisor's collectors alone every `intervalMs` on its scheduler, until killed (it prints `ready` after warming up). */
+export function collectorPeriodicCommand(root: string, pathsFile: string, columns: 'extended' | 'radvisor', intervalMs: number): string[] {
+  return [process.execPath, collectorLoop, root, pathsFile, '200', '0', columns, String(intervalMs)]
+}
+
 /** The floor every `intervalMs`: CPU over a window after it opened its files and settled. */
 export async function floorWindowed(binary: string, fileList: string, intervalMs: number, settleMs: number, windowMs: number): Promise<Windowed> {
-  const ticks = Math.ceil((settleMs + windowMs + 60_000) / intervalMs)
-  const child = new Child([binary, fileList, String(ticks), String(Math.round(intervalMs * 1000))])
+  const child = new Child(floorPeriodicCommand(binary, fileList, intervalMs, settleMs, windowMs))
   await child.waitFor('stdout', /^ready$/m)
   const window = await measureWindow(child.pid, settleMs, windowMs)
   await child.kill()
@@ -128,7 +138,7 @@ export async function collectorWindowed(
   settleMs: number,
   windowMs: number,
 ): Promise<Windowed> {
-  const child = new Child([process.execPath, collectorLoop, root, pathsFile, '200', '0', columns, String(intervalMs)])
+  const child = new Child(collectorPeriodicCommand(root, pathsFile, columns, intervalMs))
   await child.waitFor('stdout', /^ready$/m)
   const window = await measureWindow(child.pid, settleMs, windowMs)
   await child.kill()

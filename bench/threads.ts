@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util'
 import { parseDuration } from '@radvisor/core'
 import { Child } from './_children.ts'
 import { cpuBetween, loadAverage, machine, threadCpu } from './_proc.ts'
-import { buildFloor, type CliSetup, cliCommand, collectorBackToBack, collectorLoop } from './_runs.ts'
+import { buildFloor, type CliSetup, cliCommand, collectorBackToBack, collectorPeriodicCommand, floorPeriodicCommand } from './_runs.ts'
 import { withBenchCgroups } from './_session.ts'
 import { spread } from './_stats.ts'
 
@@ -77,10 +77,9 @@ await withBenchCgroups(root, async (cgroups, scratch) => {
   const launch = (variant: Variant): { command: string[]; stream: 'stdout' | 'stderr'; ready: RegExp } => {
     if (variant.name === 'floor') {
       if ('missing' in floor) throw new Error(`bench: ${floor.missing}`)
-      const ticks = Math.ceil((settleMs + windowMs + 60_000) / intervalMs)
-      return { command: [floor.binary, fileList, String(ticks), String(Math.round(intervalMs * 1000))], stream: 'stdout', ready: /^ready$/m }
+      return { command: floorPeriodicCommand(floor.binary, fileList, intervalMs, settleMs, windowMs), stream: 'stdout', ready: /^ready$/m }
     }
-    if (variant.name === 'collectors') return { command: [process.execPath, collectorLoop, root, pathsFile, '200', '0', columns, String(intervalMs)], stream: 'stdout', ready: /^ready$/m }
+    if (variant.name === 'collectors') return { command: collectorPeriodicCommand(root, pathsFile, columns, intervalMs), stream: 'stdout', ready: /^ready$/m }
     const safety = `${Math.ceil((settleMs + windowMs) / 1000) + 60}s`
     const command = cliCommand(setup, mkdtempSync(join(scratch, 'logs-')), ['--interval', `${intervalMs}ms`, '--duration', safety, ...variant.args])
     return { command, stream: 'stderr', ready: /Beginning\s+collection every/ }
