@@ -4,7 +4,8 @@
  * variants run in alternation over the same bench cgroups, each with the settle and window of
  * `bun run bench`. A variant is `name=args`: the whole CLI with `args` added to its options;
  * `floor=` the C floor and `collectors=` radvisor's collectors alone on its scheduler (as in
- * `bench/periodic.ts`). Words `KEY=value` at the start of `args` go to the child's
+ * `bench/periodic.ts`; also any name starting `floor-` or `collectors-`, for their environment
+ * variants). Words `KEY=value` at the start of `args` go to the child's
  * environment. `--perf <prefix>` also records each window with `perf record -g` into
  * `<prefix>-<name>-<round>.data`. Needs root, like `bun run bench`.
  *
@@ -59,6 +60,9 @@ const variants: Variant[] = options.variant.map((spec) => {
   return { name: spec.slice(0, split), args: words, env }
 })
 
+/** Whether a variant runs the floor or the collectors alone (`floor`, `floor-<anything>`), not the CLI. */
+const isKind = (variant: Variant, kind: 'floor' | 'collectors') => variant.name === kind || variant.name.startsWith(`${kind}-`)
+
 const host = machine()
 await withBenchCgroups(root, async (cgroups, scratch) => {
   const floor = await buildFloor(scratch)
@@ -75,11 +79,11 @@ await withBenchCgroups(root, async (cgroups, scratch) => {
 
   /** The command of a variant and the line it prints when its ticks have begun. */
   const launch = (variant: Variant): { command: string[]; stream: 'stdout' | 'stderr'; ready: RegExp } => {
-    if (variant.name === 'floor') {
+    if (isKind(variant, 'floor')) {
       if ('missing' in floor) throw new Error(`bench: ${floor.missing}`)
       return { command: floorPeriodicCommand(floor.binary, fileList, intervalMs, settleMs, windowMs), stream: 'stdout', ready: /^ready$/m }
     }
-    if (variant.name === 'collectors') return { command: collectorPeriodicCommand(root, pathsFile, columns, intervalMs), stream: 'stdout', ready: /^ready$/m }
+    if (isKind(variant, 'collectors')) return { command: collectorPeriodicCommand(root, pathsFile, columns, intervalMs), stream: 'stdout', ready: /^ready$/m }
     const safety = `${Math.ceil((settleMs + windowMs) / 1000) + 60}s`
     const command = cliCommand(setup, mkdtempSync(join(scratch, 'logs-')), ['--interval', `${intervalMs}ms`, '--duration', safety, ...variant.args])
     return { command, stream: 'stderr', ready: /Beginning\s+collection every/ }
