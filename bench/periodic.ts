@@ -8,52 +8,32 @@
  * `--cli-args="..."` adds options to the CLI runs (e.g. `--poll 1h`, `--sink jsonl --jsonl-path /dev/null`).
  * Needs root, like `bun run bench`.
  */
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { parseDuration } from '@radvisor/core'
 import { loadAverage, machine } from './_proc.ts'
-import { buildFloor, type CliSetup, cliWindowed, collectorBackToBack, collectorWindowed, floorWindowed } from './_runs.ts'
+import { buildFloor, cliWindowed, collectorWindowed, floorWindowed } from './_runs.ts'
 import { withBenchCgroups } from './_session.ts'
 import { ratios, spread } from './_stats.ts'
+import { prepareTargets, WINDOWED_OPTIONS, windowedSettings } from './_windowed.ts'
 
 const { values: options } = parseArgs({
   options: {
-    n: { type: 'string', default: '100' },
+    ...WINDOWED_OPTIONS,
     pairs: { type: 'string', default: '3' },
-    interval: { type: 'string', default: '50ms' },
-    settle: { type: 'string', default: '15s' },
-    window: { type: 'string', default: '10s' },
-    columns: { type: 'string', default: 'radvisor' },
     'cli-args': { type: 'string', default: '' },
-    'cgroup-root': { type: 'string', default: '/sys/fs/cgroup' },
   },
 })
-const targets = Number(options.n)
+const settings = windowedSettings(options)
+const { targets, intervalMs, settleMs, windowMs, columns, root } = settings
 const pairs = Number(options.pairs)
-const intervalMs = parseDuration(options.interval, '--interval')
-const settleMs = parseDuration(options.settle, '--settle')
-const windowMs = parseDuration(options.window, '--window')
-const columns = options.columns
 /** Extra options of the CLI runs (split at spaces), to see what a part of the CLI costs, e.g. `--poll 1h`. */
 const cliArgs = options['cli-args'].split(' ').filter(Boolean)
-if (columns !== 'radvisor' && columns !== 'extended') throw new Error(`--columns: radvisor or extended, not ${columns}`)
 
-const root = options['cgroup-root']
 const host = machine()
 await withBenchCgroups(root, async (cgroups, scratch) => {
   const floor = await buildFloor(scratch)
   if ('missing' in floor) throw new Error(`bench: ${floor.missing}`)
-  cgroups.grow(targets)
-  const note = cgroups.startBusyProcesses(scratch)
-  if (note) console.error(`bench: ${note}`)
-  const pathsFile = join(scratch, 'paths.txt')
-  writeFileSync(pathsFile, `${cgroups.paths.slice(0, targets).join('\n')}\n`)
-  const probe = await collectorBackToBack(root, pathsFile, 1, 1, columns)
-  const fileList = join(scratch, 'files.txt')
-  writeFileSync(fileList, `${probe.files.join('\n')}\n`)
-  const setup: CliSetup = { root: root, match: `${cgroups.group}/*`, scratch, targets, columns }
-  console.error(`bench: ${host.cpus} CPUs (${host.cpuModel}), kernel ${host.kernel}, Bun ${host.bun}, load ${host.loadAtStart}; N=${targets}, ${probe.files.length / targets} files per target, ${pairs} pairs`)
+  const { pathsFile, fileList, filesPerTarget, setup } = await prepareTargets(cgroups, scratch, settings)
+  console.error(`bench: ${host.cpus} CPUs (${host.cpuModel}), kernel ${host.kernel}, Bun ${host.bun}, load ${host.loadAtStart}; N=${targets}, ${filesPerTarget} files per target, ${pairs} pairs`)
 
   const floorShares: number[] = []
   const collectorShares: number[] = []

@@ -12,36 +12,26 @@
  *   bun bench/threads.ts --variant floor= --variant collectors= --variant csvy= \
  *     --variant "discard=--poll 1h --sink ./bench/_discard-sink.ts"
  */
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { parseDuration } from '@radvisor/core'
 import { Child } from './_children.ts'
 import { cpuBetween, loadAverage, machine, threadCpu } from './_proc.ts'
-import { buildFloor, type CliSetup, cliCommand, collectorBackToBack, collectorPeriodicCommand, floorPeriodicCommand } from './_runs.ts'
+import { buildFloor, cliCommand, collectorPeriodicCommand, floorPeriodicCommand } from './_runs.ts'
 import { withBenchCgroups } from './_session.ts'
 import { spread } from './_stats.ts'
+import { prepareTargets, WINDOWED_OPTIONS, windowedSettings } from './_windowed.ts'
 
 const { values: options } = parseArgs({
   options: {
-    n: { type: 'string', default: '100' },
+    ...WINDOWED_OPTIONS,
     rounds: { type: 'string', default: '2' },
-    interval: { type: 'string', default: '50ms' },
-    settle: { type: 'string', default: '15s' },
-    window: { type: 'string', default: '10s' },
-    columns: { type: 'string', default: 'radvisor' },
     variant: { type: 'string', multiple: true, default: ['floor=', 'collectors=', 'csvy='] },
     perf: { type: 'string' },
-    'cgroup-root': { type: 'string', default: '/sys/fs/cgroup' },
   },
 })
-const targets = Number(options.n)
-const intervalMs = parseDuration(options.interval, '--interval')
-const settleMs = parseDuration(options.settle, '--settle')
-const windowMs = parseDuration(options.window, '--window')
-const columns = options.columns
-if (columns !== 'radvisor' && columns !== 'extended') throw new Error(`--columns: radvisor or extended, not ${columns}`)
-const root = options['cgroup-root']
+const settings = windowedSettings(options)
+const { targets, intervalMs, settleMs, windowMs, columns, root } = settings
 
 interface Variant {
   readonly name: string
@@ -66,16 +56,8 @@ const isKind = (variant: Variant, kind: 'floor' | 'collectors') => variant.name 
 const host = machine()
 await withBenchCgroups(root, async (cgroups, scratch) => {
   const floor = await buildFloor(scratch)
-  cgroups.grow(targets)
-  const note = cgroups.startBusyProcesses(scratch)
-  if (note) console.error(`bench: ${note}`)
-  const pathsFile = join(scratch, 'paths.txt')
-  writeFileSync(pathsFile, `${cgroups.paths.slice(0, targets).join('\n')}\n`)
-  const probe = await collectorBackToBack(root, pathsFile, 1, 1, columns)
-  const fileList = join(scratch, 'files.txt')
-  writeFileSync(fileList, `${probe.files.join('\n')}\n`)
-  const setup: CliSetup = { root, match: `${cgroups.group}/*`, scratch, targets, columns }
-  console.error(`bench: ${host.cpus} CPUs (${host.cpuModel}), kernel ${host.kernel}, Bun ${host.bun}, load ${host.loadAtStart}; N=${targets}, ${probe.files.length / targets} files per target`)
+  const { pathsFile, fileList, filesPerTarget, setup } = await prepareTargets(cgroups, scratch, settings)
+  console.error(`bench: ${host.cpus} CPUs (${host.cpuModel}), kernel ${host.kernel}, Bun ${host.bun}, load ${host.loadAtStart}; N=${targets}, ${filesPerTarget} files per target`)
 
   /** The command of a variant and the line it prints when its ticks have begun. */
   const launch = (variant: Variant): { command: string[]; stream: 'stdout' | 'stderr'; ready: RegExp } => {
