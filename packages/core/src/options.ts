@@ -120,12 +120,9 @@ export function parseSize(text: string, option: string, plugin = 'cli'): number 
   return Number(bytes)
 }
 
-/** `text` in single quotes for a message, with control characters escaped so that it stays one line, and bounded (to `maxLength` characters inside the quotes). */
+/** `text` in single quotes for a message, escaped by `printable` so that it stays one line, and bounded (to `maxLength` characters inside the quotes). */
 export function quote(text: string, maxLength = MAX_QUOTED): string {
-  // biome-ignore lint: control characters are what this escapes
-  const escaped = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
-  // printable: what is left (line separators, bidirectional overrides) and a bound on the length.
-  return `'${printable(escaped, maxLength)}'`
+  return `'${printable(text, maxLength)}'`
 }
 
 /**

@@ -93,7 +93,7 @@ describe('parseDuration', () => {
     expect(errorOf(() => parseDuration('1x', '--docker-timeout', { plugin: 'provider-docker' })).toString()).toStartWith(
       "[radvisor] [provider-docker] invalid value '1x' for --docker-timeout",
     )
-    expect(errorOf(() => parseDuration('1s\n\x1b[31m', '-i')).message).toStartWith("invalid value '1s\\x0a\\x1b[31m' for -i")
+    expect(errorOf(() => parseDuration('1s\n\x1b[31m', '-i')).message).toStartWith("invalid value '1s\\n\\x1b[31m' for -i")
   })
 
   test.each([
