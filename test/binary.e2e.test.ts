@@ -1,12 +1,17 @@
 /**
  * The standalone binary (`npm run build:binary`): built with `bun build --compile`, copied
  * alone into an empty folder and run with an empty environment, it prints its version,
- * collects the real root cgroup into a CSVY log and turns it into a text and an HTML report.
+ * collects the real root cgroup into a CSVY log and turns it into a text and an HTML report,
+ * and collects the pods of a (mock) Kubernetes API server: the report's and the Kubernetes
+ * provider's code are chunks of their own in the binary, loaded on first use.
  */
 import { afterAll, describe, expect, test } from 'bun:test'
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
+import { type KubeObject, MockKubernetesApi } from '@radvisor/testing'
+import nodeList from '../fixtures/kubernetes/nodes.json'
+import podList from '../fixtures/kubernetes/pods.json'
 import { buildBinary, hostTarget, TARGETS } from '../scripts/build-binary.ts'
 import { readLog } from './_support.ts'
 
@@ -53,5 +58,25 @@ describe.skipIf(skip !== null)('the standalone binary', () => {
     const page = readFileSync(join(folder, 'report.html'), 'utf8')
     expect(page).toContain('uPlot')
     expect(page).not.toMatch(/<script[^>]+src=/)
+  }, 30_000)
+
+  test('collects the pods of a Kubernetes API server (TLS with a client certificate) on a cgroup v2 tree', async () => {
+    const api = await MockKubernetesApi.start({ tls: 'client-cert', nodes: nodeList.items as unknown as KubeObject[], pods: podList.items as unknown as KubeObject[] })
+    try {
+      const kubeconfig = api.writeKubeconfig(join(folder, 'kubeconfig'))
+      const root = resolve(import.meta.dir, '../fixtures/kubernetes/cgroup/v2-systemd/root')
+      // Not spawnSync: the mock API server answers from this process's event loop.
+      const child = Bun.spawn([binary, 'run', 'kubernetes', '--kube-config', kubeconfig, '--node-name', 'worker-2', '--cgroup-root', root, '--duration', '1s', '-d', 'pods', '--color', 'never'], { cwd: folder, env: {}, stderr: 'pipe' })
+      const [code, stderr] = await Promise.all([child.exited, new Response(child.stderr).text()])
+      expect(stderr).not.toContain('error')
+      expect(code).toBe(0)
+      const running = (podList.items as unknown as { metadata: { uid: string }; spec: { nodeName: string }; status: { phase: string } }[])
+        .filter((pod) => pod.spec.nodeName === 'worker-2' && pod.status.phase === 'Running')
+        .map((pod) => pod.metadata.uid)
+      expect(running.length).toBeGreaterThan(0)
+      expect(readdirSync(join(folder, 'pods')).map((name) => name.replace(/_\d+\.log$/, '')).sort()).toEqual(running.sort())
+    } finally {
+      await api.close()
+    }
   }, 30_000)
 })

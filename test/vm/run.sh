@@ -59,8 +59,8 @@ log "kernel$([[ $mode == full ]] && echo " and guest image") ready in $((SECONDS
 started=$SECONDS
 payload=$work/payload
 mkdir -p "$payload/bin" "$payload/tests/$mode"
-bun build --compile --minify --bytecode --format=esm "$repo/packages/cli/src/bin.ts" --outfile "$payload/bin/radvisor" >"$work/build.log" 2>&1 ||
-  { cat "$work/build.log" >&2; failed "bun build --compile of radvisor failed"; }
+bun "$repo/scripts/build-binary.ts" --outfile "$payload/bin/radvisor" >"$work/build.log" 2>&1 ||
+  { cat "$work/build.log" >&2; failed "scripts/build-binary.ts failed"; }
 cp "$(readlink -f "$(command -v bun)")" "$payload/bin/bun"
 shopt -s nullglob
 tests=("$here/tests/$mode/"*.vm.ts)
