@@ -18,7 +18,7 @@ import {
 } from '@radvisor/core'
 import { FlushRecord } from './_flush-record.ts'
 import { type RetentionPolicy, retainLogs } from './_retention.ts'
-import { formatHeader } from './header.ts'
+import { HeaderFormatter } from './header.ts'
 import { readSystemInfo, type SystemInfo } from './system-info.ts'
 
 /** `<id>_<seconds>_<n>.log` with n up to this is tried before giving up on a name. */
@@ -86,6 +86,7 @@ class CsvySink implements CsvySinkHandle {
   private readonly failures: WriteFailures
   private readonly record: FlushRecord | null
   private readonly encoder = new TextEncoder()
+  private readonly headers: HeaderFormatter
   private closed = false
   private files = 0
   private bytes = 0
@@ -94,10 +95,11 @@ class CsvySink implements CsvySinkHandle {
 
   constructor(
     private readonly context: PluginContext,
-    private readonly system: SystemInfo,
+    system: SystemInfo,
     private readonly retention: RetentionPolicy | null,
   ) {
     const { logger, settings, clock } = context
+    this.headers = new HeaderFormatter(system)
     this.record = settings.flushLog === null ? null : new FlushRecord()
     this.failures = new WriteFailures(logger, this.name, `logs in ${settings.directory}`, settings.bufferBytes)
     this.lastRetention = clock.monotonic()
@@ -126,7 +128,7 @@ class CsvySink implements CsvySinkHandle {
         ...(this.record && { onWrite: (written: number, success: boolean) => this.record!.add(unixNanos(clock.now()), target.id, written, success) }),
       }),
     }
-    log.file.appendPreamble(this.encoder.encode(formatHeader(header, this.system)))
+    log.file.appendPreamble(this.encoder.encode(this.headers.format(header)))
     log.file.flush()
     this.logs.add(log)
     this.files++

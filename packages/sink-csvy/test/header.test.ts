@@ -1,7 +1,7 @@
 import { expect, test } from 'bun:test'
 import type { LogHeader } from '@radvisor/core'
-import { parse } from 'yaml'
-import { formatHeader } from '../src/header.ts'
+import { parse, stringify } from 'yaml'
+import { formatHeader, HeaderFormatter } from '../src/header.ts'
 import { readSystemInfo } from '../src/system-info.ts'
 import { fakeFs } from './_context.ts'
 
@@ -63,4 +63,43 @@ test('the YAML reads back to the same values', () => {
   expect(yaml.InitializedAt).toBe(header.initializedAt)
   expect(yaml.CollectorType).toBe('cgroup_v1')
   expect(yaml.CollectorMetadata).toEqual({ Cgroup: 'system.slice/docker-d69fefaa9ee2.scope', CgroupDriver: 'systemd' })
+})
+
+test('a formatter shares the system and column-type blocks between logs, and writes what one stringify of the whole document would', () => {
+  const system = readSystemInfo(fakeFs().fs)
+  const formatter = new HeaderFormatter(system)
+  const v2 = { ...header.collector, type: 'cgroup_v2', columnTypes: { read: { Type: 'epoch19' } }, cpuQuota: 1.5, network: 'own' as const }
+  const headers: LogHeader[] = [
+    header,
+    { ...header, collector: v2 },
+    // Metadata with nesting, lists, YAML 1.1 look-alikes, a multi-line string and an empty map.
+    { ...header, target: { ...header.target, provider: 'kubernetes', metadata: { Labels: { app: 'on', 'team/x': 'no' }, Env: ['A=1', 'B=2'], Note: 'two\nlines', Empty: {}, Port: '0x1F' } } },
+    { ...header, collector: { ...header.collector, cpuQuota: null } },
+    header,
+  ]
+  for (const each of headers) {
+    const { target, collector } = each
+    const whole = stringify(
+      {
+        Version: each.version,
+        Provider: target.provider,
+        Metadata: target.metadata,
+        PerfTable: { Delimiter: ',', Columns: collector.columnTypes },
+        System: system,
+        CollectorType: collector.type,
+        CollectorMetadata: {
+          Cgroup: collector.cgroup,
+          CgroupDriver: collector.driver,
+          ...(collector.cpuQuota !== undefined && { CpuQuota: collector.cpuQuota }),
+          ...(collector.network !== undefined && { Network: collector.network }),
+        },
+        PolledAt: target.polledAt,
+        InitializedAt: each.initializedAt,
+      },
+      { version: '1.1', nullStr: '~', lineWidth: 0 },
+    )
+    const text = formatter.format(each)
+    expect(text).toBe(`---\n${whole}---\n${collector.columns.join(',')}\n`)
+    expect(text).toBe(formatHeader(each, system))
+  }
 })
