@@ -74,6 +74,11 @@ export interface CliSetup {
   readonly match: string
   readonly scratch: string
   readonly targets: number
+  /**
+   * How radvisor is started (`--radvisor`, split at spaces), e.g. `dist/radvisor-linux-x64`
+   * for the standalone binary; by default Bun on the sources (`packages/cli/src/bin.ts`).
+   */
+  readonly radvisor?: readonly string[]
 }
 
 /** What the CLI printed at exit with -v, and what the process used. */
@@ -162,12 +167,19 @@ export async function cliWindowed(setup: CliSetup, intervalMs: number, settleMs:
   })
 }
 
+/** `--radvisor`'s words: how radvisor is started, or undefined for the sources. */
+export function radvisorCommand(option: string | undefined): string[] | undefined {
+  const words = option?.split(' ').filter(Boolean)
+  return words && words.length > 0 ? words : undefined
+}
+
 /**
  * `radvisor run cgroup` over the bench cgroups, logging to `directory`, with `extra` options
  * (otherwise the defaults); `bunFlags` go to Bun itself (e.g. `--cpu-prof`).
  */
 export function cliCommand(setup: CliSetup, directory: string, extra: string[], bunFlags: string[] = []): string[] {
-  return [process.execPath, ...bunFlags, cliBin, 'run', 'cgroup', '--match', setup.match, '--cgroup-root', setup.root, '-d', directory, '-v', '--color', 'never', ...(setup.columns ? ['--columns', setup.columns] : []), ...extra]
+  if (setup.radvisor && bunFlags.length > 0) throw new Error(`Bun's flags (${bunFlags.join(' ')}) apply to the sources, not to --radvisor ${setup.radvisor.join(' ')}`)
+  return [...(setup.radvisor ?? [process.execPath, ...bunFlags, cliBin]), 'run', 'cgroup', '--match', setup.match, '--cgroup-root', setup.root, '-d', directory, '-v', '--color', 'never', ...(setup.columns ? ['--columns', setup.columns] : []), ...extra]
 }
 
 

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseDuration } from '@radvisor/core'
 import type { BenchCgroups } from './_cgroups.ts'
-import { type CliSetup, collectorBackToBack } from './_runs.ts'
+import { type CliSetup, collectorBackToBack, radvisorCommand } from './_runs.ts'
 
 /** The options of the benches that compare runs every `--interval` over a measured window (`periodic.ts`, `threads.ts`). */
 export const WINDOWED_OPTIONS = {
@@ -12,6 +12,8 @@ export const WINDOWED_OPTIONS = {
   window: { type: 'string', default: '10s' },
   columns: { type: 'string', default: 'radvisor' },
   'cgroup-root': { type: 'string', default: '/sys/fs/cgroup' },
+  /** How the CLI is started, split at spaces (default: Bun on the sources). */
+  radvisor: { type: 'string' },
 } as const
 
 export interface WindowedSettings {
@@ -21,10 +23,11 @@ export interface WindowedSettings {
   readonly windowMs: number
   readonly columns: 'radvisor' | 'extended'
   readonly root: string
+  readonly radvisor: readonly string[] | undefined
 }
 
 /** The values of `WINDOWED_OPTIONS`, checked. */
-export function windowedSettings(values: { [K in keyof typeof WINDOWED_OPTIONS]: string }): WindowedSettings {
+export function windowedSettings(values: { [K in Exclude<keyof typeof WINDOWED_OPTIONS, 'radvisor'>]: string } & { radvisor?: string }): WindowedSettings {
   const { columns } = values
   if (columns !== 'radvisor' && columns !== 'extended') throw new Error(`--columns: radvisor or extended, not ${columns}`)
   return {
@@ -34,6 +37,7 @@ export function windowedSettings(values: { [K in keyof typeof WINDOWED_OPTIONS]:
     windowMs: parseDuration(values.window, '--window'),
     columns,
     root: values['cgroup-root'],
+    radvisor: radvisorCommand(values.radvisor),
   }
 }
 
@@ -59,5 +63,6 @@ export async function prepareTargets(cgroups: BenchCgroups, scratch: string, set
   const probe = await collectorBackToBack(root, pathsFile, 1, 1, columns)
   const fileList = join(scratch, 'files.txt')
   writeFileSync(fileList, `${probe.files.join('\n')}\n`)
-  return { pathsFile, fileList, filesPerTarget: probe.files.length / targets, setup: { root, match: `${cgroups.group}/*`, scratch, targets, columns } }
+  const setup = { root, match: `${cgroups.group}/*`, scratch, targets, columns, ...(settings.radvisor && { radvisor: settings.radvisor }) }
+  return { pathsFile, fileList, filesPerTarget: probe.files.length / targets, setup }
 }

@@ -16,6 +16,7 @@ import {
   collectorBackToBack,
   floorBackToBack,
   floorWindowed,
+  radvisorCommand,
 } from './_runs.ts'
 import { withBenchCgroups } from './_session.ts'
 import { type PairResult, type ScaleResult, summarize, verdicts } from './_summary.ts'
@@ -32,7 +33,9 @@ const USAGE = `usage: bun run bench [-- options]
                       (default 0: at --interval 1us the CLI's ticks run back to back too)
   --json <path>       also write the results as JSON here
   --columns <set>     extended (default) or radvisor: the column set of every radvisor run
-  --cgroup-root <p>   where the cgroup tree is mounted (default /sys/fs/cgroup)`
+  --cgroup-root <p>   where the cgroup tree is mounted (default /sys/fs/cgroup)
+  --radvisor <cmd>    how the CLI is started, split at spaces (default: Bun on the sources),
+                      e.g. dist/radvisor-linux-x64 for the standalone binary`
 
 const { values: options } = parseArgs({
   options: {
@@ -46,6 +49,7 @@ const { values: options } = parseArgs({
     json: { type: 'string' },
     columns: { type: 'string', default: 'extended' },
     'cgroup-root': { type: 'string', default: '/sys/fs/cgroup' },
+    radvisor: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 })
@@ -117,7 +121,7 @@ async function measureScale(cgroups: BenchCgroups, scratch: string, targets: num
   const radvisorFileList = join(scratch, `radvisor-files-${targets}.txt`)
   fs.writeFileSync(radvisorFileList, `${radvisorFiles.join('\n')}\n`)
 
-  const setup: CliSetup = { root, match: `${cgroups.group}/*`, scratch, targets, columns }
+  const setup: CliSetup = { root, match: `${cgroups.group}/*`, scratch, targets, columns, radvisor: radvisorCommand(options.radvisor) }
   const floorRun = (list: string, gapUs = 0) => (floorBinary ? floorBackToBack(floorBinary, list, ticks, gapUs) : Promise.resolve(null))
   const floorWindow = (list: string) => (floorBinary ? floorWindowed(floorBinary, list, intervalMs, settleMs, windowMs) : Promise.resolve(null))
   const results: PairResult[] = []

@@ -6,7 +6,8 @@
  * `floor=` the C floor and `collectors=` radvisor's collectors alone on its scheduler (as in
  * `bench/periodic.ts`; also any name starting `floor-` or `collectors-`, for their environment
  * variants). Words `KEY=value` at the start of `args` go to the child's
- * environment. `--perf <prefix>` also records each window with `perf record -g` into
+ * environment, and `--radvisor <command>` there starts that variant's CLI so (e.g. the standalone
+ * binary; `--radvisor` before the variants sets it for all). `--perf <prefix>` also records each window with `perf record -g` into
  * `<prefix>-<name>-<round>.data`. Needs root, like `bun run bench`.
  *
  *   bun bench/threads.ts --variant floor= --variant collectors= --variant csvy= \
@@ -37,6 +38,8 @@ interface Variant {
   readonly name: string
   readonly args: string[]
   readonly env: Record<string, string>
+  /** How this variant's CLI is started, where it says (`--radvisor <command>` first in its args). */
+  readonly radvisor?: string[]
 }
 const variants: Variant[] = options.variant.map((spec) => {
   const split = spec.indexOf('=')
@@ -46,6 +49,10 @@ const variants: Variant[] = options.variant.map((spec) => {
   while (words[0] && /^[A-Z_][A-Z0-9_]*=/.test(words[0])) {
     const word = words.shift()!
     env[word.slice(0, word.indexOf('='))] = word.slice(word.indexOf('=') + 1)
+  }
+  if (words[0] === '--radvisor') {
+    if (!words[1]) throw new Error(`--variant ${spec}: --radvisor needs a command`)
+    return { name: spec.slice(0, split), args: words.slice(2), env, radvisor: [words[1]] }
   }
   return { name: spec.slice(0, split), args: words, env }
 })
@@ -67,7 +74,7 @@ await withBenchCgroups(root, async (cgroups, scratch) => {
     }
     if (isKind(variant, 'collectors')) return { command: collectorPeriodicCommand(root, pathsFile, columns, intervalMs), stream: 'stdout', ready: /^ready$/m }
     const safety = `${Math.ceil((settleMs + windowMs) / 1000) + 60}s`
-    const command = cliCommand(setup, mkdtempSync(join(scratch, 'logs-')), ['--interval', `${intervalMs}ms`, '--duration', safety, ...variant.args])
+    const command = cliCommand(variant.radvisor ? { ...setup, radvisor: variant.radvisor } : setup, mkdtempSync(join(scratch, 'logs-')), ['--interval', `${intervalMs}ms`, '--duration', safety, ...variant.args])
     return { command, stream: 'stderr', ready: /Beginning\s+collection every/ }
   }
 
