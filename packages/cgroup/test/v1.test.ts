@@ -144,6 +144,17 @@ describe('CgroupV1Collector', () => {
     expect(reads.calls() - readsAtStart).toBe(2 * 3)
   })
 
+  test('opens only the files that are there: a failed open throws, and each error is garbage', () => {
+    const fake = host({
+      'cpu,cpuacct/docker/abc/cpuacct.usage': '1\n',
+      'blkio/docker/abc/blkio.bfq.io_serviced': 'Total 0\n',
+      'pids/docker/abc/pids.current': '1\n',
+    })
+    const opens = counting(fake.fs, 'openSync')
+    open(opens.fs, fake.root)
+    expect(opens.calls()).toBe(3)
+  })
+
   test('with a batch read, each tick reads every file in one call and none by itself', () => {
     const fake = host({
       'cpu,cpuacct/docker/abc/cpuacct.usage': '1\n',
