@@ -2,7 +2,7 @@
  * `bun bench/threads.ts [--n 100] [--rounds 2] [--variant "name=args"]...`: CPU every 50 ms,
  * split by thread (Bun's main thread, JIT workers, GC helpers, mimalloc's scavenger), for
  * variants run in alternation over the same bench cgroups, each with the settle and window of
- * `bun run bench`. A variant is `name=args`: the whole CLI with `args` added to its options;
+ * `bun run bench`, and each run's peak RSS. A variant is `name=args`: the whole CLI with `args` added to its options;
  * `floor=` the C floor and `collectors=` radvisor's collectors alone on its scheduler (as in
  * `bench/periodic.ts`; also any name starting `floor-` or `collectors-`, for their environment
  * variants). Words `KEY=value` at the start of `args` go to the child's
@@ -79,6 +79,8 @@ await withBenchCgroups(root, async (cgroups, scratch) => {
   }
 
   const shares = new Map<string, Map<string, number>[]>(variants.map((variant) => [variant.name, []]))
+  /** Peak RSS of each run in MiB (getrusage after it was killed; startup included). */
+  const peaks = new Map<string, number[]>(variants.map((variant) => [variant.name, []]))
   for (let round = 1; round <= Number(options.rounds); round++) {
     for (const variant of variants) {
       const { command, stream, ready } = launch(variant)
@@ -94,6 +96,7 @@ await withBenchCgroups(root, async (cgroups, scratch) => {
       const after = threadCpu(child.pid)
       const wallNs = Bun.nanoseconds() - start
       await child.kill()
+      peaks.get(variant.name)!.push((child.process.resourceUsage()?.maxRSS ?? Number.NaN) / 1024 / 1024)
       const byName = new Map([...cpuBetween(before, after)].map(([name, ns]) => [name, ns / wallNs]))
       shares.get(variant.name)!.push(byName)
       console.error(`bench: ${variant.name}, round ${round}: ${(byName.get('')! * 100).toFixed(2)}% of a core (load ${loadAverage()})`)
@@ -106,11 +109,12 @@ await withBenchCgroups(root, async (cgroups, scratch) => {
     return `${(median * 100).toFixed(2)} [${(min * 100).toFixed(2)}–${(max * 100).toFixed(2)}]`
   }
   console.log(`\nevery ${intervalMs} ms, N=${targets}, --columns ${columns}; % of one core, median [min–max] over ${options.rounds} rounds\n`)
-  console.log(`| variant | all threads | ${threads.join(' | ')} |`)
-  console.log(`|---|--:|${threads.map(() => '--:|').join('')}`)
+  console.log(`| variant | all threads | ${threads.join(' | ')} | peak RSS MiB |`)
+  console.log(`|---|--:|${threads.map(() => '--:|').join('')}--:|`)
   for (const [name, runs] of shares) {
     const column = (thread: string) => percent(runs.map((run) => run.get(thread) ?? 0))
-    console.log(`| ${name} | ${column('')} | ${threads.map(column).join(' | ')} |`)
+    const { median, min, max } = spread(peaks.get(name)!)
+    console.log(`| ${name} | ${column('')} | ${threads.map(column).join(' | ')} | ${median.toFixed(1)} [${min.toFixed(1)}–${max.toFixed(1)}] |`)
   }
   console.log(`\nload average ${host.loadAtStart} at start, ${loadAverage()} at end`)
 })
