@@ -1,14 +1,15 @@
 /**
  * `bun bench/threads.ts [--n 100] [--rounds 2] [--variant "name=args"]...`: CPU every 50 ms,
- * split by thread (Bun's main thread, JIT workers, GC helpers, mimalloc's scavenger), for
- * variants run in alternation over the same bench cgroups, each with the settle and window of
- * `bun run bench`, and each run's peak RSS. A variant is `name=args`: the whole CLI with `args` added to its options;
- * `floor=` the C floor and `collectors=` radvisor's collectors alone on its scheduler (as in
- * `bench/periodic.ts`; also any name starting `floor-` or `collectors-`, for their environment
- * variants). Words `KEY=value` at the start of `args` go to the child's
- * environment, and `--radvisor <command>` there starts that variant's CLI so (e.g. the standalone
- * binary; `--radvisor` before the variants sets it for all). `--perf <prefix>` also records each window with `perf record -g` into
- * `<prefix>-<name>-<round>.data`. Needs root, like `bun run bench`.
+ * split by thread (Bun's main thread, JIT workers, GC helpers, mimalloc's scavenger), and each
+ * run's peak RSS, for variants run in alternation over the same bench cgroups, each with the
+ * settle and window of `bun run bench`. A variant is `name=args`: the whole CLI with `args`
+ * added to its options; `floor=` the C floor and `collectors=` radvisor's collectors alone on
+ * its scheduler (as in `bench/periodic.ts`; also any name starting `floor-` or `collectors-`,
+ * for their environment variants). Words `KEY=value` at the start of `args` go to the child's
+ * environment; `--radvisor <path>` next starts that variant's CLI from `<path>` (the
+ * standalone binary), as `--radvisor` among the options does for every variant. `--perf
+ * <prefix>` also records each window with `perf record -g` into `<prefix>-<name>-<round>.data`.
+ * Needs root, like `bun run bench`.
  *
  *   bun bench/threads.ts --variant floor= --variant collectors= --variant csvy= \
  *     --variant "discard=--poll 1h --sink ./bench/_discard-sink.ts"
