@@ -93,7 +93,7 @@ await withBenchCgroups(root, async (cgroups, scratch) => {
   }
   host.loadAtEnd = loadAverage()
   const summaries = scales.map(summarize)
-  const checks = verdicts(summaries)
+  const checks = verdicts(summaries, columns)
   console.log(`\n${formatTable(summaries)}\n\n${formatVerdicts(checks)}`)
   console.log(`\nload average ${host.loadAtStart} at start, ${host.loadAtEnd} at end (${host.cpus} CPUs)`)
   if (options.json) {

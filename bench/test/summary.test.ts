@@ -75,6 +75,13 @@ describe('verdicts', () => {
     expect(checks.find((check) => check.target.startsWith('peak RSS'))).toMatchObject({ met: null, measured: 'not measured' })
     expect(formatVerdicts(checks)).toMatch(/^✗ collector alone/)
   })
+
+  test('the memory verdict says when the runs did not use the default columns', () => {
+    const summaries = [summarize(scale(500, [1.1]))]
+    const memory = (columns?: 'extended' | 'radvisor') => verdicts(summaries, columns).find((check) => check.target.startsWith('peak RSS'))!.target
+    expect(memory()).toBe('peak RSS, N=500 every 50 ms, default settings: ≤ 80 MiB')
+    expect(memory('radvisor')).toBe('peak RSS, N=500 every 50 ms, default settings but --columns radvisor: ≤ 80 MiB')
+  })
 })
 
 test('the table has a header and one aligned line per target count', () => {
