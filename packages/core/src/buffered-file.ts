@@ -149,20 +149,28 @@ export class BufferedFile {
     return true
   }
 
-  /** Puts `bytes` (whole lines) before every row: a log's header, which is not counted as rows. */
-  appendPreamble(bytes: Uint8Array): void {
+  /**
+   * Writes `bytes` (whole lines: a log's header, not counted as rows) before any row, straight
+   * from `bytes`: a header costs no copy, and a log no buffer until its first row. What the
+   * output does not take yet (it cannot be opened, a write failed or was short) is copied into
+   * the buffer and goes out with the next flush, so the caller may reuse `bytes` at once.
+   */
+  writePreamble(bytes: Uint8Array): void {
     if (this.used > 0) throw new RangeError('a preamble comes before any row')
-    if (bytes.length > this.buffer.length) this.grow(bytes.length)
-    this.buffer.set(bytes)
-    this.commit(bytes.length)
-    this.preamble = bytes.length
+    const written = bytes.length > 0 && (this.fd >= 0 || this.tryOpen()) ? this.writeOut(bytes, bytes.length) : 0
+    if (written === bytes.length) return
+    const rest = bytes.length - written
+    if (rest > this.buffer.length) this.grow(rest)
+    this.buffer.set(written === 0 ? bytes : bytes.subarray(written))
+    this.commit(rest)
+    this.preamble = rest
   }
 
   /** Writes the buffered rows out (opening the output first if it is not open yet). Returns true when nothing is left. */
   flush(): boolean {
     if (this.used === 0) return true
     if (this.fd < 0 && !this.tryOpen()) return false
-    const written = this.writeOut()
+    const written = this.writeOut(this.buffer, this.used)
     if (written > 0) {
       this.cut = this.cutAfter(written)
       this.preamble = Math.max(0, this.preamble - written)
@@ -223,14 +231,14 @@ export class BufferedFile {
     }
   }
 
-  /** Writes `buffer[0..used)`, looping over short writes; returns the bytes written before a failure. */
-  private writeOut(): number {
+  /** Writes `source[0..length)`, looping over short writes; returns the bytes written before a failure. */
+  private writeOut(source: Uint8Array, length: number): number {
     const { fs, onWrite, failures, label } = this.options
     let offset = 0
-    while (offset < this.used) {
+    while (offset < length) {
       let written: number
       try {
-        written = fs.writeSync(this.fd, this.buffer, offset, this.used - offset)
+        written = fs.writeSync(this.fd, source, offset, length - offset)
       } catch (error) {
         onWrite?.(0, false)
         this.fail(error)

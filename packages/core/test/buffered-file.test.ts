@@ -85,9 +85,9 @@ describe('BufferedFile', () => {
 
   test('told how many rows come between flushes, it is sized for them at the first row and does not grow', () => {
     const { disk, file } = setup(1024 * 1024, { rowsPerFlush: 40 })
-    file.appendPreamble(line('---\nheader\n---\n'))
-    expect(file.buffer.length).toBe(15)
-    file.flush()
+    file.writePreamble(line('---\nheader\n---\n'))
+    expect(disk.text).toBe('---\nheader\n---\n')
+    expect(file.buffer.length).toBe(0)
     const row = rowOf(1) // 19 bytes and a newline: 40 rows and 10% more are 880 bytes
     for (let flush = 0; flush < 3; flush++) {
       for (let i = 0; i < 40; i++) file.appendLine(row, row.length)
@@ -99,6 +99,38 @@ describe('BufferedFile', () => {
     expect(big.buffer.length).toBe(8 * 1024)
     file.close()
     expect(disk.text.split('\n').filter(Boolean)).toHaveLength(3 + 120)
+  })
+
+  test('a preamble goes out straight from the caller’s bytes; what the output does not take is kept, and the bytes may be reused', () => {
+    const { disk, file } = setup()
+    const header = line('---\nheader\n---\n')
+    disk.room = 6
+    file.writePreamble(header)
+    header.fill(0x3f) // the caller reuses its bytes
+    expect(disk.text).toBe('---\nhe')
+    const row = rowOf(1)
+    file.appendLine(row, row.length)
+    disk.room = Number.POSITIVE_INFINITY
+    expect(file.flush()).toBe(true)
+    expect(disk.text).toBe('---\nheader\n---\nrow-0001,1234567890\n')
+
+    const closed = setup()
+    closed.disk.refuseOpen = true
+    closed.file.writePreamble(line('---\nh\n---\n'))
+    closed.disk.refuseOpen = false
+    closed.file.flush()
+    expect(closed.disk.text).toBe('---\nh\n---\n')
+  })
+
+  test('a preamble the output never wholly takes is cut back at close: no log is left with half a header', () => {
+    const { disk, file } = setup()
+    disk.room = 6
+    file.writePreamble(line('---\nheader\n---\n'))
+    expect(disk.text).toBe('---\nhe')
+    const row = rowOf(1)
+    file.appendLine(row, row.length)
+    expect(file.close().dropped).toBe(1)
+    expect(disk.text).toBe('')
   })
 
   test('after an outage filled the buffer, it shrinks back once rows flow again', () => {

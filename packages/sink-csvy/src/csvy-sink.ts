@@ -86,6 +86,8 @@ class CsvySink implements CsvySinkHandle {
   private readonly failures: WriteFailures
   private readonly record: FlushRecord | null
   private readonly encoder = new TextEncoder()
+  /** Where headers are encoded, one after the other: a log keeps none of it once written. */
+  private scratch = new Uint8Array(0)
   private readonly headers: HeaderFormatter
   private closed = false
   private files = 0
@@ -128,8 +130,7 @@ class CsvySink implements CsvySinkHandle {
         ...(this.record && { onWrite: (written: number, success: boolean) => this.record!.add(unixNanos(clock.now()), target.id, written, success) }),
       }),
     }
-    log.file.appendPreamble(this.encoder.encode(this.headers.format(header)))
-    log.file.flush()
+    log.file.writePreamble(this.encode(this.headers.format(header)))
     this.logs.add(log)
     this.files++
     logger.debug('Logging', `${target.name} to ${log.path}`)
@@ -184,6 +185,13 @@ class CsvySink implements CsvySinkHandle {
     const { fs, logger, clock, settings } = this.context
     const open = new Set([...this.logs, ...this.stopping].map((log) => log.path))
     retainLogs({ fs, logger, nowMs: clock.now(), directory: settings.directory }, this.retention, open)
+  }
+
+  /** `text` as UTF-8 in the sink's scratch buffer (valid until the next call). */
+  private encode(text: string): Uint8Array {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    if (this.scratch.length < text.length * 3) this.scratch = new Uint8Array(text.length * 3)
+    return this.scratch.subarray(0, this.encoder.encodeInto(text, this.scratch).written)
   }
 
   /** Creates `<base>.log`, or `<base>_1.log`, `_2`... when the name is taken: a log is never overwritten or appended to. */
