@@ -21,6 +21,8 @@ import { type RetentionPolicy, retainLogs } from './_retention.ts'
 import { HeaderFormatter } from './header.ts'
 import { readSystemInfo, type SystemInfo } from './system-info.ts'
 
+/** The most the header scratch buffer grows to: headers are ~3 KB. */
+const MAX_SCRATCH_BYTES = 64 * 1024
 /** `<id>_<seconds>_<n>.log` with n up to this is tried before giving up on a name. */
 const MAX_NAME_ATTEMPTS = 1000
 /** Retention runs when the sink starts and then at the first flush of every hour. */
@@ -187,10 +189,16 @@ class CsvySink implements CsvySinkHandle {
     retainLogs({ fs, logger, nowMs: clock.now(), directory: settings.directory }, this.retention, open)
   }
 
-  /** `text` as UTF-8 in the sink's scratch buffer (valid until the next call). */
+  /**
+   * `text` as UTF-8 in the sink's scratch buffer (valid until the next call). A header larger
+   * than the scratch may grow to (metadata from an API can be) gets an array of its own, so
+   * that one outsized header is not kept for the rest of the run.
+   */
   private encode(text: string): Uint8Array {
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
-    if (this.scratch.length < text.length * 3) this.scratch = new Uint8Array(text.length * 3)
+    const most = text.length * 3
+    if (most > MAX_SCRATCH_BYTES) return this.encoder.encode(text)
+    if (this.scratch.length < most) this.scratch = new Uint8Array(most)
     return this.scratch.subarray(0, this.encoder.encodeInto(text, this.scratch).written)
   }
 

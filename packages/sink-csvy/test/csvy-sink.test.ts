@@ -56,6 +56,22 @@ describe('log files', () => {
     ])
   })
 
+  test('headers of every size reach the disk whole, an outsized one and small ones after it', () => {
+    const { fs, sink } = setup()
+    const names = ['big', 'small', 'accented']
+    const note = (name: string) => (name === 'big' ? 'x'.repeat(100_000) : `note of ${name}: café, 測定`)
+    for (const name of names) {
+      const one = target(name)
+      const base = header(one)
+      sink.open(one, { ...base, target: { ...base.target, metadata: { Note: note(name) } } }).close()
+    }
+    sink.close()
+    for (const name of names) {
+      const log = readCsvy(fs.readFileSync(`/stats/${name}_1700000000.log`, 'utf8') as string)
+      expect(log.header.Metadata).toEqual({ Note: note(name) })
+    }
+  })
+
   test('the header is on disk as soon as the target opens', () => {
     const { fs, sink } = setup()
     const abc = target('abc')
