@@ -1,12 +1,10 @@
-import { cc, dlopen } from 'bun:ffi'
 import * as nodeFs from 'node:fs'
+import { compileC } from './_native.ts'
 import type { FileSystem, ReadBatch } from './fs.ts'
 
 /**
- * The batch read in C, compiled at startup by Bun's built-in TinyCC: no toolchain, headers or
- * libc development files are needed on the host, only the C library the process already runs
- * on (its two functions are declared here, so nothing is included). Request fields as in
- * `ReadBatch`; a request outside the buffer is refused with -EINVAL, EINTR is retried.
+ * The batch read in C, compiled at startup (`compileC`). Request fields as in `ReadBatch`; a
+ * request outside the buffer is refused with -EINVAL, EINTR is retried.
  */
 const SOURCE = `
 typedef long ssize_t;
@@ -31,18 +29,11 @@ void read_batch(int *requests, int count, unsigned char *buffer, int size) {
 }
 `
 
-/** The C library mapped into this process (glibc's `libc.so.6`, or musl's loader, which is its libc). */
-const LIBC = /\/(libc\.so\.6|libc\.musl-[\w-]+\.so\.1|ld-musl-[\w-]+\.so\.1)$/
-
 let compiled: { readBatch: ReadBatch } | { problem: string } | null = null
 
 /**
  * The native batch read, compiled once per process, or why it is not available (no TinyCC in
  * this Bun, no C library found): callers then read file by file.
- *
- * TinyCC reads its source from a path, and a `bun build --compile` binary has none on disk for
- * its own files, so the source goes through an anonymous memory file (`memfd_create`): nothing
- * is written to the filesystem, which may well be read-only.
  */
 export function nativeReadBatch(): { readBatch: ReadBatch } | { problem: string } {
   compiled ??= compile()
@@ -50,42 +41,14 @@ export function nativeReadBatch(): { readBatch: ReadBatch } | { problem: string 
 }
 
 function compile(): { readBatch: ReadBatch } | { problem: string } {
-  if (process.platform !== 'linux') return { problem: `${process.platform} is not Linux` }
-  let fd = -1
-  try {
-    const libc = nodeFs
-      .readFileSync('/proc/self/maps', 'utf8')
-      .split('\n')
-      .map((line) => line.slice(line.indexOf('/')))
-      .find((path) => LIBC.test(path))
-    if (!libc) return { problem: 'no C library found in /proc/self/maps' }
-    const memfd = dlopen(libc, { memfd_create: { args: ['ptr', 'u32'], returns: 'i32' } })
-    try {
-      fd = memfd.symbols.memfd_create(new TextEncoder().encode('radvisor-read-batch.c\0'), 0)
-    } finally {
-      memfd.close()
-    }
-    if (fd < 0) return { problem: 'memfd_create failed' }
-    nodeFs.writeSync(fd, SOURCE)
-    const { symbols } = cc({
-      // Bun adds each source with tcc_add_file, so the C library's file is linked like a shared
-      // library (an array is not in Bun's types): hosts seldom have libc's development files,
-      // which TinyCC's default `-lc` needs.
-      source: [`/proc/self/fd/${fd}`, libc] as unknown as string,
-      flags: ['-nostdlib'],
-      symbols: { read_batch: { args: ['ptr', 'i32', 'ptr', 'i32'], returns: 'void' } },
-    })
-    const readBatch = symbols.read_batch
-    return {
-      readBatch: (requests, count, buffer) => {
-        if (!(count >= 0 && count * 4 <= requests.length)) throw new RangeError(`readBatch: ${count} requests do not fit in ${requests.length} fields`)
-        readBatch(requests, count, buffer, buffer.length)
-      },
-    }
-  } catch (error) {
-    return { problem: error instanceof Error ? error.message.split('\n')[0]! : String(error) }
-  } finally {
-    if (fd >= 0) nodeFs.closeSync(fd)
+  const native = compileC('radvisor-read-batch.c', SOURCE, { read_batch: { args: ['ptr', 'i32', 'ptr', 'i32'], returns: 'void' } })
+  if ('problem' in native) return native
+  const readBatch = native.symbols.read_batch
+  return {
+    readBatch: (requests, count, buffer) => {
+      if (!(count >= 0 && count * 4 <= requests.length)) throw new RangeError(`readBatch: ${count} requests do not fit in ${requests.length} fields`)
+      readBatch(requests, count, buffer, buffer.length)
+    },
   }
 }
 
