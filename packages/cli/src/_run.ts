@@ -7,6 +7,7 @@ import {
   type OptionSpecs,
   type PluginContext,
   type ProviderDefinition,
+  pageOutExecutable,
   parseDuration,
   parseSize,
   RadvisorError,
@@ -240,7 +241,11 @@ export async function runProvider(definition: ProviderDefinition, args: RunArgs,
   const cancelDuration =
     planned.durationMs === null ? null : setDeadline(systemClock, systemTimer, planned.durationMs, () => finished.resolve('duration'))
 
+  // What the start needed and the run does not (the module loader, option parsing, then
+  // opening the targets) is given back twice: before the first poll and after it.
+  releaseStartupPages(logger, 'before the first poll')
   await active.start()
+  releaseStartupPages(logger, 'after the first poll')
   logger.status('Beginning', `collection every ${planned.settings.intervalMs}ms, polling every ${planned.pollMs}ms, to ${sinks.map((s) => s.name).join(', ')}`)
   const reason = await finished.promise
   cancelDuration?.()
@@ -261,6 +266,13 @@ export async function runProvider(definition: ProviderDefinition, args: RunArgs,
   process.off('SIGINT', forceExit)
   process.off('SIGTERM', forceExit)
   return summary.losses.length > 0 ? ExitCode.dataLoss : ExitCode.ok
+}
+
+/** Pages out the executable's resident code the run no longer needs (`pageOutExecutable`), on a thread of its own. */
+function releaseStartupPages(logger: Logger, when: string): void {
+  const problem = pageOutExecutable()
+  if (problem) logger.debug('Keeping', `the executable's pages resident ${when}: ${problem}`)
+  else logger.debug('Releasing', `the executable's pages ${when} (those still used come back from the page cache)`)
 }
 
 /**
