@@ -14,7 +14,7 @@ import type { Hierarchy } from './hierarchy.ts'
 import type { NetworkNamespaces } from './namespaces.ts'
 
 /** `memory.stat` keys, in column order, and the columns they fill. */
-const MEMORY_STAT: readonly (readonly [key: string, column: string])[] = [
+export const MEMORY_STAT: readonly (readonly [key: string, column: string])[] = [
   ['hierarchical_memory_limit', 'memory.hierarchical_limit.memory'],
   ['hierarchical_memsw_limit', 'memory.hierarchical_limit.memoryswap'],
   ['total_cache', 'memory.cache'],
