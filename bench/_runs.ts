@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Child } from './_children.ts'
 import { cpuBetween, threadCpu } from './_proc.ts'
@@ -173,13 +174,33 @@ export function radvisorCommand(option: string | undefined): string[] | undefine
   return words && words.length > 0 ? words : undefined
 }
 
+let ownBun: string | null = null
+
+/**
+ * A copy of this Bun for the CLI's runs, made once per bench (removed at exit). The kernel
+ * does not page out pages that another process maps, and the bench is a Bun process too: run
+ * from the same file, the CLI could not give back the startup pages the two share
+ * (`radvisor run` does, see bench/README.md), which a deployed radvisor, alone with its
+ * executable, does.
+ */
+function cliBun(): string {
+  if (ownBun !== null) return ownBun
+  const folder = mkdtempSync(join(tmpdir(), 'radvisor-bench-bun-'))
+  process.once('exit', () => rmSync(folder, { recursive: true, force: true }))
+  ownBun = join(folder, 'bun')
+  copyFileSync(process.execPath, ownBun)
+  chmodSync(ownBun, 0o755)
+  return ownBun
+}
+
 /**
  * `radvisor run cgroup` over the bench cgroups, logging to `directory`, with `extra` options
- * (otherwise the defaults); `bunFlags` go to Bun itself (e.g. `--cpu-prof`).
+ * (otherwise the defaults), from the sources on a copy of this Bun (`cliBun`) unless
+ * `setup.radvisor` says otherwise; `bunFlags` go to Bun itself (e.g. `--cpu-prof`).
  */
 export function cliCommand(setup: CliSetup, directory: string, extra: string[], bunFlags: string[] = []): string[] {
   if (setup.radvisor && bunFlags.length > 0) throw new Error(`Bun's flags (${bunFlags.join(' ')}) apply to the sources, not to --radvisor ${setup.radvisor.join(' ')}`)
-  return [...(setup.radvisor ?? [process.execPath, ...bunFlags, cliBin]), 'run', 'cgroup', '--match', setup.match, '--cgroup-root', setup.root, '-d', directory, '-v', '--color', 'never', ...(setup.columns ? ['--columns', setup.columns] : []), ...extra]
+  return [...(setup.radvisor ?? [cliBun(), ...bunFlags, cliBin]), 'run', 'cgroup', '--match', setup.match, '--cgroup-root', setup.root, '-d', directory, '-v', '--color', 'never', ...(setup.columns ? ['--columns', setup.columns] : []), ...extra]
 }
 
 

@@ -272,7 +272,7 @@ export async function runProvider(definition: ProviderDefinition, args: RunArgs,
 function releaseStartupPages(logger: Logger, when: string): void {
   const problem = pageOutExecutable()
   if (problem) logger.debug('Keeping', `the executable's pages resident ${when}: ${problem}`)
-  else logger.debug('Releasing', `the executable's pages ${when} (those still used come back from the page cache)`)
+  else logger.debug('Releasing', `the executable's pages ${when} (the pages still in use come back when next used)`)
 }
 
 /**
