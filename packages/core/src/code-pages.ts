@@ -3,14 +3,17 @@ import { compileC } from './_native.ts'
 
 /** The most mappings of the executable one pass pages out (a Bun binary has four or five). */
 const MAX_RANGES = 64
+/** The most passes one process may start (`radvisor run` starts two). */
+const MAX_PASSES = 16
+/** `page_out_start`'s answer once every pass was used. */
+const NO_PASS_LEFT = -1
 
 /**
- * `page_out_start` copies the ranges and pages them out with `madvise(MADV_PAGEOUT)` on a
- * thread of its own, so that the event loop (and the next tick) does not wait the ~60 ms the
- * kernel takes to reclaim tens of MiB. One pass runs at a time: a start during a pass makes the
- * thread run once more. `page_out_state` is 0 before any pass, 1 while one
- * runs, 2 after; `page_out_error` the errno of the last failed madvise (0: none). The ranges
- * are the executable's, which do not change, so a pass asked for during one repeats it.
+ * `page_out_start` copies the ranges into a slot of its own and pages them out with
+ * `madvise(MADV_PAGEOUT)` on a thread of its own, so that the event loop (and the next tick)
+ * does not wait the ~60 ms the kernel takes to reclaim tens of MiB. Passes may overlap (madvise
+ * allows it). Each thread writes only its own slot's `done` and `error`, and only the calling
+ * thread writes `started`, so no two threads write the same variable.
  */
 const SOURCE = `
 typedef unsigned long size_t;
@@ -21,41 +24,43 @@ extern int pthread_detach(pthread_t thread);
 extern int *__errno_location(void);
 
 #define MADV_PAGEOUT 21
-static unsigned long ranges[${2 * MAX_RANGES}];
-static int count;
-static volatile int state, again, error;
+static unsigned long ranges[${MAX_PASSES}][${2 * MAX_RANGES}];
+static int counts[${MAX_PASSES}];
+static volatile int done[${MAX_PASSES}], errors[${MAX_PASSES}];
+static int started;
 
-static void *page_out(void *unused) {
-  do {
-    again = 0;
-    for (int i = 0; i < count; i++)
-      if (madvise((void *)ranges[2 * i], ranges[2 * i + 1], MADV_PAGEOUT) != 0) error = *__errno_location();
-  } while (again);
-  state = 2;
+static void *page_out(void *slot) {
+  int pass = (int)(long)slot;
+  for (int i = 0; i < counts[pass]; i++)
+    if (madvise((void *)ranges[pass][2 * i], ranges[pass][2 * i + 1], MADV_PAGEOUT) != 0) errors[pass] = *__errno_location();
+  done[pass] = 1;
   return 0;
 }
 
 int page_out_start(const unsigned long *given, int given_count) {
+  if (started == ${MAX_PASSES}) return ${NO_PASS_LEFT};
+  int pass = started;
   if (given_count > ${MAX_RANGES}) given_count = ${MAX_RANGES};
-  if (state == 1) {
-    again = 1;
-    return 0;
-  }
-  for (int i = 0; i < 2 * given_count; i++) ranges[i] = given[i];
-  count = given_count;
-  state = 1;
+  for (int i = 0; i < 2 * given_count; i++) ranges[pass][i] = given[i];
+  counts[pass] = given_count;
   pthread_t thread;
-  int failed = pthread_create(&thread, 0, page_out, 0);
-  if (failed) {
-    state = 0;
-    return failed;
-  }
+  int failed = pthread_create(&thread, 0, page_out, (void *)(long)pass);
+  if (failed) return failed;
+  started++;
   pthread_detach(thread);
   return 0;
 }
 
-int page_out_state(void) { return state; }
-int page_out_error(void) { return error; }
+/* Passes started; whether every one has finished; the errno of a failed madvise (0: none). */
+int page_out_started(void) { return started; }
+int page_out_finished(void) {
+  for (int pass = 0; pass < started; pass++) if (!done[pass]) return 0;
+  return 1;
+}
+int page_out_error(void) {
+  for (int pass = 0; pass < started; pass++) if (errors[pass]) return errors[pass];
+  return 0;
+}
 `
 
 type Native = ReturnType<typeof compile>
@@ -64,7 +69,8 @@ let native: Native | null = null
 function compile() {
   return compileC('radvisor-page-out.c', SOURCE, {
     page_out_start: { args: ['ptr', 'i32'], returns: 'i32' },
-    page_out_state: { args: [], returns: 'i32' },
+    page_out_started: { args: [], returns: 'i32' },
+    page_out_finished: { args: [], returns: 'i32' },
     page_out_error: { args: [], returns: 'i32' },
   })
 }
@@ -92,14 +98,15 @@ export function pageOutExecutable(): string | null {
   }
   if (ranges.length === 0) return 'no read-only mapping of the executable found in /proc/self/maps'
   const failed = native.symbols.page_out_start(new BigUint64Array(ranges), ranges.length / 2)
+  if (failed === NO_PASS_LEFT) return `all ${MAX_PASSES} passes a process may start were used`
   return failed === 0 ? null : `no thread could be started (error ${failed})`
 }
 
-/** Whether a page-out pass started, and whether the last has finished (for tests and benchmarks). */
+/** Whether a page-out pass started, and whether every one started has finished (for tests and benchmarks). */
 export function pageOutProgress(): { readonly started: boolean; readonly finished: boolean; readonly errno: number } {
   if (native === null || 'problem' in native) return { started: false, finished: false, errno: 0 }
-  const state = native.symbols.page_out_state()
-  return { started: state > 0, finished: state === 2, errno: native.symbols.page_out_error() }
+  const started = native.symbols.page_out_started() > 0
+  return { started, finished: started && native.symbols.page_out_finished() === 1, errno: native.symbols.page_out_error() }
 }
 
 /**
